@@ -1,0 +1,3 @@
+from .errors import ArgumentError, DatasetError, ModelError, SwiftError, TemplateError
+from .logger import get_logger
+from .registry import Registry, closest, did_you_mean
