@@ -1,0 +1,29 @@
+# `make demo` and `make test` work on a fresh machine: both install into .venv first.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.install-stamp
+export OMP_NUM_THREADS ?= 2
+
+.PHONY: install test demo lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements/core.txt requirements/test.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# CPU torch first, from the local wheel; nothing later may replace it.
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -c "import torch; assert torch.__version__.startswith('2.13.0'), torch.__version__"
+	touch $(STAMP)
+
+test: install
+	$(BIN)/python -m pytest tests -q
+
+demo: install
+	bash examples/demo.sh
+
+lint: install
+	$(BIN)/python -m pip install -q flake8
+	$(BIN)/python -m flake8 swift tests bench

@@ -1,0 +1,144 @@
+"""BaseArguments: the base group plus the model, data, template, generation and quantization groups."""
+import json
+import os
+from dataclasses import dataclass, fields
+from typing import Any, Dict, List, Literal, Optional, Union
+
+from swift.utils import ArgumentError, get_logger
+from swift.version import __version__
+from .groups import (DataArguments, GenerationArguments, ModelArguments, QuantizeArguments, TemplateArguments,
+                     _help, _list)
+
+logger = get_logger()
+TRAIN_TYPES = ('lora', 'full', 'longlora', 'adalora', 'llamapro', 'adapter', 'vera', 'boft', 'fourierft', 'reft')
+ARGS_FILE = 'args.json'
+# Base arguments read back from a checkpoint's args.json when `load_args` (data/generation args excluded).
+_LOADABLE_GROUPS = (ModelArguments, TemplateArguments, QuantizeArguments)
+_LOADABLE_BASE = ('train_type', 'tuner_backend', 'model_kwargs', 'custom_register_path', 'external_plugins')
+
+
+@dataclass
+class BaseGroup:
+    group_title = 'base arguments'
+    tuner_backend: Literal['peft', 'unsloth'] = _help("Tuner implementation: 'peft' (unsloth needs a GPU).",
+                                                      default='peft')
+    train_type: Literal[TRAIN_TYPES] = _help('Tuner: ' + ', '.join(TRAIN_TYPES) + ' (alias --tuner_type).',
+                                             default='lora')
+    adapters: List[str] = _list('Adapter ids or paths to load (and, in training, to keep training).')
+    seed: int = _help('Random seed.', default=42)
+    model_kwargs: Optional[Union[dict, str]] = _help('Extra model-specific arguments as JSON.', default=None)
+    load_args: bool = _help('Read args.json from --adapters/--model/--resume_from_checkpoint dirs and fill '
+                            'unset base arguments from it (default: true for infer/export, false for training).',
+                            default=True)
+    load_data_args: bool = _help('Also read the data arguments from args.json.', default=False)
+    use_hf: bool = _help('Use Hugging Face instead of ModelScope for hub downloads and pushes.', default=False)
+    hub_token: Optional[str] = _help('Hub access token.', default=None)
+    custom_register_path: List[str] = _list('Python files that register models, templates or datasets.')
+    external_plugins: List[str] = _list('Python files that register plugins (rewards, losses, metrics, ...).')
+
+
+@dataclass
+class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, TemplateArguments, ModelArguments,
+                    BaseGroup):
+    """Arguments shared by every command."""
+
+    def __post_init__(self):
+        # Pure normalisation only: no I/O here (see resolve()).
+        if isinstance(self.model_kwargs, str):
+            self.model_kwargs = _json_arg('model_kwargs', self.model_kwargs)
+        if self.num_labels is not None and self.task_type is None:
+            self.task_type = 'seq_cls'
+
+    def validate(self):
+        for group in (ModelArguments, DataArguments, TemplateArguments, GenerationArguments, QuantizeArguments):
+            group.validate(self)
+
+    def resolve(self):
+        """Dependent defaults that need files or registries; call once before building anything."""
+        self._import_plugins()
+        if self.load_args:
+            self._load_args_json()
+        if self.model is None:
+            raise ArgumentError('--model is required (a model id, a local path, or swift/tiny-qwen2); '
+                                'with --adapters it is read from the adapter\'s args.json.')
+
+    def _import_plugins(self):
+        from swift.plugin.loader import import_plugin_files
+        import_plugin_files(self.custom_register_path, 'custom_register_path')
+        if self.custom_dataset_info:
+            from swift.dataset import register_dataset_info
+            for path in self.custom_dataset_info:
+                register_dataset_info(path)
+
+    def _args_json_dir(self) -> Optional[str]:
+        candidates = list(self.adapters) + [getattr(self, 'resume_from_checkpoint', None), self.model]
+        for path in candidates:
+            if path and os.path.isfile(os.path.join(path, ARGS_FILE)):
+                return path
+        return None
+
+    def _load_args_json(self):
+        ckpt_dir = self._args_json_dir()
+        if ckpt_dir is None:
+            return
+        saved = read_args_json(ckpt_dir)
+        keys = [f.name for g in _LOADABLE_GROUPS for f in fields(g)] + list(_LOADABLE_BASE)
+        if self.load_data_args:
+            keys += [f.name for f in fields(DataArguments)]
+        if ckpt_dir == self.model:
+            keys.remove('model')  # a full checkpoint is itself the model
+        loaded = {}
+        for key in keys:
+            if key in saved and _is_unset(getattr(self, key, None)):
+                setattr(self, key, saved[key])
+                loaded[key] = saved[key]
+        if loaded:
+            logger.info(f'Loaded from {os.path.join(ckpt_dir, ARGS_FILE)}: {", ".join(sorted(loaded))}')
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+
+    def save_args(self, output_dir: str, extra: Optional[Dict[str, Any]] = None) -> str:
+        os.makedirs(output_dir, exist_ok=True)
+        data = _jsonable(self.to_dict())
+        data['swift_version'] = __version__
+        data.update(extra or {})
+        path = os.path.join(output_dir, ARGS_FILE)
+        with open(path, 'w', encoding='utf-8') as f:
+            json.dump(data, f, ensure_ascii=False, indent=2)
+        return path
+
+
+def read_args_json(ckpt_dir: str) -> Dict[str, Any]:
+    path = os.path.join(ckpt_dir, ARGS_FILE)
+    try:
+        with open(path, encoding='utf-8') as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise ArgumentError(f'{path} is not valid JSON ({e}); fix or delete it.') from None
+
+
+def _is_unset(value) -> bool:
+    return value is None or value == []
+
+
+def _json_arg(name: str, text: str):
+    if os.path.isfile(text):
+        with open(text, encoding='utf-8') as f:
+            text = f.read()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ArgumentError(f'--{name} must be JSON (or a JSON file path): {e}') from None
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if hasattr(value, 'value') and isinstance(value.value, (str, int)):  # enums
+        return value.value
+    return str(value)

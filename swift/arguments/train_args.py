@@ -1,0 +1,162 @@
+"""Training arguments: transformers' Seq2SeqTrainingArguments with ms-swift's defaults, plus training extras."""
+import dataclasses
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, List, Literal, Optional, Union
+
+from transformers import Seq2SeqTrainingArguments
+
+from swift.utils import ArgumentError, get_logger
+from .base_args import BaseArguments
+from .groups import _help, _list
+from .tuner_args import TunerArguments
+
+logger = get_logger()
+ADAPTER_TYPES = ('lora', 'longlora', 'adalora', 'adapter', 'vera', 'boft', 'fourierft', 'reft')
+
+
+@dataclass
+class Seq2SeqTrainingOverrides(Seq2SeqTrainingArguments):
+    """transformers Seq2SeqTrainingArguments; the defaults below are ms-swift's."""
+    group_title = 'trainer arguments (transformers Seq2SeqTrainingArguments)'
+    output_dir: Optional[str] = _help('Output directory; default output/<model name>.', default=None)
+    gradient_checkpointing: bool = _help('Trade compute for memory.', default=True)
+    per_device_train_batch_size: int = _help('Batch size per device for training.', default=1)
+    per_device_eval_batch_size: int = _help('Batch size per device for evaluation.', default=1)
+    weight_decay: float = _help('Weight decay.', default=0.1)
+    learning_rate: Optional[float] = _help('Learning rate; default 1e-5 for full, 1e-4 for adapters.',
+                                           default=None)
+    lr_scheduler_type: str = _help('Learning rate schedule.', default='cosine')
+    report_to: List[str] = dataclasses.field(
+        default_factory=lambda: ['tensorboard'],
+        metadata={'help': "Where to report: tensorboard, wandb, swanlab, all or none."})
+    logging_first_step: bool = _help('Log the first step.', default=True)
+    logging_steps: float = _help('Log every N steps.', default=5)
+    metric_for_best_model: Optional[str] = _help("Default 'loss', or 'rouge-l' with --predict_with_generate.",
+                                                 default=None)
+    eval_strategy: Optional[str] = _help("'no', 'steps' or 'epoch'; default: follows --save_strategy.",
+                                         default=None)
+    warmup_ratio: float = _help('Fraction of steps for linear warmup (sets warmup_steps).', default=0.)
+    neftune_noise_alpha: Optional[float] = _help('NEFTune noise; 0 disables; typical 5, 10, 15.', default=0.)
+    average_tokens_across_devices: bool = _help('All-reduce token counts for an exact loss across devices.',
+                                                default=False)
+
+
+@dataclass
+class TrainExtras:
+    group_title = 'training arguments'
+    add_version: bool = _help("Put each run in output_dir/v<N>-<timestamp>.", default=True)
+    resume_only_model: bool = _help('With --resume_from_checkpoint, load only the weights.', default=False)
+    check_model: bool = _help('Check local model files.', default=True)
+    create_checkpoint_symlink: bool = _help("Create output_dir/best and output_dir/last symlinks.", default=False)
+    loss_type: Optional[str] = _help('Loss plugin name; default: the model\'s own loss.', default=None)
+    packing: bool = _help('Pack samples into max_length sequences (attention kept per sample).', default=False)
+    neat_packing: bool = _help('LLaMA-Factory neat packing: packing without cross-sample attention.',
+                               default=False)
+    lazy_tokenize: Optional[bool] = _help('Tokenize samples when they are used instead of up front.',
+                                          default=None)
+    acc_strategy: Literal['token', 'seq'] = _help('Accuracy per token or per sequence.', default='token')
+    max_new_tokens: Optional[int] = _help('Max new tokens for --predict_with_generate.', default=64)
+    temperature: Optional[float] = _help('Temperature for --predict_with_generate.', default=0.)
+    optimizer: Optional[str] = _help('Optimizer plugin name.', default=None)
+    metric: Optional[str] = _help("Metric plugin name; default 'acc', or 'nlg' with --predict_with_generate.",
+                                  default=None)
+    plot_loss: bool = _help('Write loss curves as PNG into output_dir (LLaMA-Factory).', default=True)
+    include_effective_tokens_per_second: bool = _help('Log tokens/s counting only non-pad tokens.',
+                                                      default=False)
+    dry_run: bool = _help('Stop after encoding: print one encoded sample and dataset statistics.', default=False)
+
+
+@dataclass
+class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, BaseArguments):
+    """Arguments of `swift sft`."""
+    load_args: bool = _help('Read args.json from --adapters/--resume_from_checkpoint dirs.', default=False)
+
+    def __post_init__(self):
+        BaseArguments.__post_init__(self)
+
+    def validate(self):
+        BaseArguments.validate(self)
+        TunerArguments.validate(self)
+        if self.streaming and self.max_steps <= 0:
+            raise ArgumentError('--streaming true needs --max_steps (a streamed dataset has no length).')
+        if self.neat_packing:
+            self.packing = True
+        if self.resume_only_model and not self.resume_from_checkpoint:
+            raise ArgumentError('--resume_only_model needs --resume_from_checkpoint.')
+        if self.resume_from_checkpoint and not os.path.isdir(self.resume_from_checkpoint):
+            raise ArgumentError(f'--resume_from_checkpoint {self.resume_from_checkpoint}: directory not found.')
+        if self.save_strategy == 'no' and self.create_checkpoint_symlink:
+            raise ArgumentError('--create_checkpoint_symlink needs checkpoints: drop --save_strategy no.')
+
+    def resolve(self):
+        BaseArguments.resolve(self)
+        if self.learning_rate is None:
+            self.learning_rate = 1e-5 if self.train_type == 'full' else 1e-4
+        if self.lazy_tokenize is None:
+            self.lazy_tokenize = False
+        if self.eval_strategy is None:
+            self.eval_strategy = self.save_strategy if self.save_strategy in ('steps', 'epoch') else 'no'
+        if self.eval_steps is None:
+            self.eval_steps = self.save_steps
+        if self.metric_for_best_model is None:
+            self.metric_for_best_model = 'rouge-l' if self.predict_with_generate else 'loss'
+        if self.greater_is_better is None:
+            self.greater_is_better = 'loss' not in self.metric_for_best_model
+        if self.metric is None:
+            self.metric = 'nlg' if self.predict_with_generate else 'acc'
+        self._resolve_output_dir()
+
+    def _resolve_output_dir(self):
+        if self.output_dir is None:
+            self.output_dir = os.path.join('output', model_suffix(self.model))
+        self.output_dir = os.path.abspath(os.path.expanduser(self.output_dir))
+        if self.add_version and not self.dry_run:
+            self.output_dir = add_version_to_dir(self.output_dir)
+
+    def training_args(self, **overrides) -> Seq2SeqTrainingArguments:
+        """A real transformers Seq2SeqTrainingArguments built from the resolved fields."""
+        names = [f.name for f in dataclasses.fields(Seq2SeqTrainingArguments) if f.init]
+        kwargs: Dict[str, Any] = {n: getattr(self, n) for n in names if hasattr(self, n)}
+        kwargs['neftune_noise_alpha'] = self.neftune_noise_alpha or None
+        if self.warmup_ratio:
+            kwargs['warmup_steps'] = self.warmup_ratio
+        kwargs['report_to'] = [r for r in self.report_to if r != 'none'] or 'none'
+        kwargs['remove_unused_columns'] = False  # the template's collator decides what the model sees
+        kwargs['data_seed'] = self.data_seed
+        # transformers 5 renamed gradient_checkpointing*; ms-swift's names stay ours.
+        for old, new in (('gradient_checkpointing', 'activation_checkpointing'),
+                         ('gradient_checkpointing_kwargs', 'activation_checkpointing_kwargs')):
+            kwargs[new] = kwargs.pop(old)
+        kwargs.update(overrides)
+        return Seq2SeqTrainingArguments(**kwargs)
+
+
+@dataclass
+class SftArguments(TrainArguments):
+    """Arguments of `swift sft`: supervised fine-tuning."""
+
+
+@dataclass
+class PtArguments(TrainArguments):
+    """Arguments of `swift pt`: pre-training (generation template, loss on all tokens)."""
+    use_chat_template: bool = _help('Generation template for pre-training.', default=False)
+    loss_scale: str = _help('Loss on all tokens for pre-training.', default='all')
+
+
+def model_suffix(model: str) -> str:
+    return os.path.basename(os.path.normpath(str(model))) or 'model'
+
+
+def add_version_to_dir(output_dir: str) -> str:
+    """output_dir/v<N>-<YYYYmmdd-HHMMSS>, N one more than the highest existing version."""
+    versions = [-1]
+    if os.path.isdir(output_dir):
+        for name in os.listdir(output_dir):
+            match = re.match(r'v(\d+)-', name)
+            if match:
+                versions.append(int(match.group(1)))
+    stamp = dt.datetime.now().strftime('%Y%m%d-%H%M%S')
+    return os.path.join(output_dir, f'v{max(versions) + 1}-{stamp}')

@@ -1,0 +1,62 @@
+"""Steps every pipeline shares: arguments in, model/tokenizer, template and datasets out."""
+from typing import List, Optional, Sequence, Tuple, Type, TypeVar, Union
+
+from swift.arguments import BaseArguments, parse_args
+from swift.utils import get_logger
+
+logger = get_logger()
+A = TypeVar('A', bound=BaseArguments)
+
+
+def to_args(args_class: Type[A], args: Union[None, A, Sequence[str]], prog: str) -> A:
+    """Accept an argument object or an argv list (None = sys.argv); validate and resolve once."""
+    if not isinstance(args, BaseArguments):
+        args = parse_args(args_class, args, prog=prog)
+    args.validate()
+    args.resolve()
+    return args
+
+
+def load_model_tokenizer(args: BaseArguments, load_model: bool = True, **overrides):
+    from swift.model import get_model_tokenizer, get_quantization_config
+    quantization_config = None
+    if args.quant_method:
+        quantization_config = get_quantization_config(
+            args.quant_method, args.quant_bits, bnb_4bit_compute_dtype=args.bnb_4bit_compute_dtype,
+            bnb_4bit_quant_type=args.bnb_4bit_quant_type, bnb_4bit_use_double_quant=args.bnb_4bit_use_double_quant,
+            bnb_4bit_quant_storage=args.bnb_4bit_quant_storage, hqq_axis=args.hqq_axis, torch_dtype=args.torch_dtype)
+    kwargs = dict(
+        model_type=args.model_type, load_model=load_model, attn_impl=args.attn_impl,
+        quantization_config=quantization_config, model_kwargs=args.model_kwargs, rope_scaling=args.rope_scaling,
+        max_memory=args.max_memory, num_labels=args.num_labels, task_type=args.task_type, use_hf=args.use_hf,
+        hub_token=args.hub_token, revision=args.model_revision)
+    kwargs.update(overrides)
+    return get_model_tokenizer(args.model, args.torch_dtype, args.device_map, **kwargs)
+
+
+def build_template(args: BaseArguments, tokenizer, mode: str = 'train'):
+    from swift.template import get_template
+    template_type = args.template or tokenizer.model_meta.template
+    template = get_template(
+        template_type, tokenizer, default_system=args.system, max_length=args.max_length,
+        truncation_strategy=args.truncation_strategy, loss_scale=args.loss_scale,
+        use_chat_template=args.use_chat_template, padding_side=args.padding_side,
+        template_backend=args.template_backend, tools_prompt=args.tools_prompt)
+    template.set_mode(mode)
+    return template
+
+
+def load_datasets(args: BaseArguments, datasets: Optional[List[str]] = None) -> Tuple[object, Optional[object]]:
+    """Training and validation datasets of canonical rows: --val_dataset if given, else a split of --dataset."""
+    from swift.dataset import load_dataset
+    common = dict(
+        seed=args.data_seed, num_proc=args.dataset_num_proc, streaming=args.streaming, use_hf=args.use_hf,
+        hub_token=args.hub_token, strict=args.strict, columns=args.columns,
+        remove_unused_columns=args.remove_unused_columns, model_name=args.model_name or None,
+        model_author=args.model_author or None, download_mode=args.download_mode)
+    datasets = args.dataset if datasets is None else datasets
+    ratio = 0. if args.val_dataset or args.streaming else args.split_dataset_ratio
+    train, val = load_dataset(datasets, split_dataset_ratio=ratio, **common)
+    if args.val_dataset:
+        val, _ = load_dataset(args.val_dataset, split_dataset_ratio=0., **common)
+    return train, val

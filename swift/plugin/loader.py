@@ -1,0 +1,61 @@
+"""The one loader for user files: --custom_register_path and --external_plugins."""
+import importlib.util
+import os
+import sys
+from typing import Callable, Dict, Iterable, List
+
+from swift.utils import ArgumentError, get_logger
+
+logger = get_logger()
+_LOADED: Dict[str, object] = {}
+# name -> callable returning that registry's current keys; filled by the packages that own registries.
+REGISTRY_VIEWS: Dict[str, Callable[[], Iterable[str]]] = {}
+
+
+def _snapshot() -> Dict[str, set]:
+    return {name: set(view()) for name, view in REGISTRY_VIEWS.items()}
+
+
+def _registry_views():
+    """Import the registries lazily so that loading a plugin file can be diffed against them."""
+    from swift.dataset import DATASET_MAPPING
+    from swift.model import MODEL_MAPPING
+    from swift.template import TEMPLATE_MAPPING
+    REGISTRY_VIEWS.setdefault('models', MODEL_MAPPING.keys)
+    REGISTRY_VIEWS.setdefault('templates', TEMPLATE_MAPPING.keys)
+    REGISTRY_VIEWS.setdefault('datasets', DATASET_MAPPING.keys)
+
+
+def import_plugin_files(paths: List[str], flag: str) -> List[str]:
+    """Import each .py file once; log what it registered; fail if it registered nothing."""
+    if not paths:
+        return []
+    _registry_views()
+    added_all = []
+    for path in paths:
+        path = os.path.abspath(os.path.expanduser(path))
+        if path in _LOADED:
+            continue
+        if not os.path.isfile(path):
+            raise ArgumentError(f'--{flag} {path}: file not found.')
+        if not path.endswith('.py'):
+            raise ArgumentError(f'--{flag} {path}: expected a .py file.')
+        before = _snapshot()
+        name = f'swift_plugin_{len(_LOADED)}_{os.path.splitext(os.path.basename(path))[0]}'
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as e:
+            raise ArgumentError(f'--{flag} {path}: importing it failed: {type(e).__name__}: {e}') from e
+        _LOADED[path] = module
+        after = _snapshot()
+        added = [f'{kind}: {", ".join(sorted(after[kind] - before.get(kind, set())))}' for kind in after
+                 if after[kind] - before.get(kind, set())]
+        if not added:
+            raise ArgumentError(f'--{flag} {path}: the file registered nothing (expected calls such as '
+                                f'register_model / register_template / register_dataset or a plugin registry).')
+        logger.info(f'{os.path.basename(path)} registered {"; ".join(added)}')
+        added_all.extend(added)
+    return added_all
