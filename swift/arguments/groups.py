@@ -90,8 +90,9 @@ class TemplateArguments:
     truncation_strategy: Literal['delete', 'left', 'right'] = _help(
         'What to do with samples over --max_length: delete, or cut tokens on the left or right.', default='delete')
     max_pixels: Optional[int] = _help('Max pixels (H*W) of images for multimodal models.', default=None)
-    tools_prompt: str = _help('How agent tools are written into the system prompt: react_en, react_zh, glm4, '
-                              'toolbench, qwen.', default='react_en')
+    tools_prompt: Optional[str] = _help(
+        "How agent tools are written into the system prompt: react_en, react_zh, hermes (alias qwen); default: the "
+        "template family's own format (hermes for Qwen2.5/Qwen3, react_en otherwise).", default=None)
     norm_bbox: Optional[Literal['norm1000', 'none']] = _help('Bounding box scaling.', default=None)
     padding_side: Literal['left', 'right'] = _help('Padding side of training batches.', default='right')
     loss_scale: str = _help("Token loss weights: default, last_round, all, or an agent scheme (react, ...).",

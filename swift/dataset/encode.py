@@ -1,0 +1,147 @@
+"""encode_dataset: canonical rows -> token ids with the template; unusable rows are dropped and counted."""
+import random
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+import datasets as hf_datasets
+import numpy as np
+import torch
+
+from swift.utils import DatasetError, TemplateError
+
+ENCODED_COLUMNS = ('input_ids', 'labels', 'loss_scale', 'length')
+_MAX_RETRIES = 100
+
+
+@dataclass
+class EncodeStats:
+    rows_in: int = 0
+    rows_kept: int = 0
+    dropped: Dict[str, int] = field(default_factory=dict)
+    lengths: List[int] = field(default_factory=list, repr=False)
+
+    def add(self, length: int) -> None:
+        self.rows_kept += 1
+        self.lengths.append(length)
+
+    def drop(self, reason: str) -> None:
+        self.dropped[reason] = self.dropped.get(reason, 0) + 1
+
+    def length_summary(self) -> Dict[str, float]:
+        """Token length min/mean/p50/p90/p99/max of the kept rows ({} when none)."""
+        if not self.lengths:
+            return {}
+        values = np.asarray(self.lengths)
+        summary = {'min': int(values.min()), 'mean': round(float(values.mean()), 1)}
+        summary.update({f'p{q}': int(np.percentile(values, q)) for q in (50, 90, 99)})
+        summary['max'] = int(values.max())
+        return summary
+
+    def __str__(self) -> str:
+        n_dropped = sum(self.dropped.values())
+        text = f'encoded {self.rows_kept}/{self.rows_in} rows, dropped {n_dropped}'
+        if self.dropped:
+            text += ' (' + ', '.join(f'{r}: {n}' for r, n in self.dropped.items()) + ')'
+        lengths = ', '.join(f'{k} {v}' for k, v in self.length_summary().items())
+        return f'{text}\ntoken lengths: {lengths or "no rows"}'
+
+
+def drop_reason(error: TemplateError) -> str:
+    if type(error).__name__ == 'MaxLengthError':
+        return 'longer than max_length'
+    return f'template error: {str(error)[:60]}'
+
+
+def encode_row(template, row: Dict[str, Any], stats: EncodeStats, strict: bool, where: str) -> Optional[dict]:
+    """The encoded row, or None (counted in `stats`) when the template cannot use it."""
+    try:
+        encoded = template.encode(row)
+    except TemplateError as error:
+        if strict:
+            raise DatasetError(f'{where}: {error} (run without --strict to drop and count such rows)') from error
+        stats.drop(drop_reason(error))
+        return None
+    out = {k: encoded.get(k) for k in ENCODED_COLUMNS}
+    if out['length'] is None:
+        out['length'] = len(out['input_ids'])
+    stats.add(out['length'])
+    return out
+
+
+def _to_dataset(rows: List[dict]) -> hf_datasets.Dataset:
+    columns = {k: [r[k] for r in rows] for k in ENCODED_COLUMNS}
+    if all(v is None for v in columns['loss_scale']):
+        del columns['loss_scale']  # templates without loss_scale: no all-null column
+    return hf_datasets.Dataset.from_dict(columns)
+
+
+def _encode_streaming(dataset: hf_datasets.IterableDataset, template, strict: bool):
+    stats = EncodeStats()  # filled while the stream is consumed
+
+    def generate():
+        for index, row in enumerate(dataset):
+            stats.rows_in += 1
+            out = encode_row(template, row, stats, strict, f'row {index + 1}')
+            if out is not None:
+                yield out
+    return hf_datasets.IterableDataset.from_generator(generate), stats
+
+
+def encode_dataset(dataset, template, *, num_proc: int = 1, strict: bool = False,
+                   lazy: bool = False) -> Tuple[Any, EncodeStats]:
+    """(encoded, stats): encoded keeps input_ids/labels/loss_scale/length. `lazy` returns a torch Dataset that
+    encodes on access; a streaming input gives a stream whose stats fill as it is read."""
+    if lazy:
+        encoded = LazyEncodedDataset(dataset, template, strict=strict)
+        return encoded, encoded.stats
+    if isinstance(dataset, hf_datasets.IterableDataset):
+        return _encode_streaming(dataset, template, strict)
+    from .parallel import map_chunks
+    results = map_chunks(list(range(len(dataset))), _encode_chunk, num_proc,
+                         {'dataset': dataset, 'template': template, 'strict': strict})
+    stats, rows = EncodeStats(rows_in=len(dataset)), []
+    for chunk_rows, chunk_stats in results:
+        rows += chunk_rows
+        stats.rows_kept += chunk_stats.rows_kept
+        stats.lengths += chunk_stats.lengths
+        for reason, n in chunk_stats.dropped.items():
+            stats.dropped[reason] = stats.dropped.get(reason, 0) + n
+    if not rows:
+        raise DatasetError(f'No row could be encoded: {stats}'.replace('\n', '; '))
+    return _to_dataset(rows), stats
+
+
+def _encode_chunk(indices: List[int], state: Dict[str, Any]) -> Tuple[List[dict], EncodeStats]:
+    stats, rows = EncodeStats(), []
+    for index in indices:
+        out = encode_row(state['template'], state['dataset'][index], stats, state['strict'], f'row {index + 1}')
+        if out is not None:
+            rows.append(out)
+    return rows, stats
+
+
+class LazyEncodedDataset(torch.utils.data.Dataset):
+    """Encodes on __getitem__; a row the template cannot use is counted and a random other row is returned."""
+
+    def __init__(self, dataset, template, *, strict: bool = False, seed: int = 42):
+        self.dataset, self.template, self.strict = dataset, template, strict
+        self.stats = EncodeStats(rows_in=len(dataset), rows_kept=len(dataset))  # until a row fails
+        self._rng = random.Random(seed)
+        self._dropped_indices = set()
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> dict:
+        for _ in range(_MAX_RETRIES):
+            stats = EncodeStats()
+            out = encode_row(self.template, self.dataset[index], stats, self.strict, f'row {index + 1}')
+            if out is not None:
+                self.stats.lengths.append(out['length'])
+                return out
+            if index not in self._dropped_indices:  # count each bad row once, however often it is drawn
+                self._dropped_indices.add(index)
+                self.stats.drop(next(iter(stats.dropped)))
+                self.stats.rows_kept -= 1
+            index = self._rng.randrange(len(self.dataset))
+        raise DatasetError(f'{_MAX_RETRIES} rows in a row could not be encoded: {self.stats}'.replace('\n', '; '))

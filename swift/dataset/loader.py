@@ -1,0 +1,218 @@
+"""load_dataset: `--dataset` entries -> (train, val) datasets of canonical rows."""
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+import datasets as hf_datasets
+import numpy as np
+
+from swift.utils import DatasetError, did_you_mean
+
+from .builtin import SelfCognitionPreprocessor
+from .hub import load_from_hub
+from .arrow import rows_to_dataset
+from .files import list_files, loc_kind, read_file
+from .meta import DATASET_MAPPING, DatasetMeta, SubsetDataset, get_dataset_meta
+from .parallel import preprocess_items
+from .preprocess import RowPreprocessor, preprocess_rows
+from .report import DropReport
+from .syntax import DatasetSyntax
+
+AnyDataset = Union[hf_datasets.Dataset, hf_datasets.IterableDataset]
+ItemsFactory = Callable[[], Iterable[Tuple[int, Any]]]
+_PATH_HINTS = ('/', '\\', './', '../', '~')
+
+
+@dataclass
+class LoadContext:
+    seed: int = 42
+    num_proc: int = 1
+    streaming: bool = False
+    use_hf: bool = False
+    hub_token: Optional[str] = None
+    strict: bool = False
+    columns: Optional[Dict[str, str]] = None
+    model_name: Any = None
+    model_author: Any = None
+    download_mode: str = 'reuse_dataset_if_exists'
+
+
+def parse_columns(columns: Union[None, str, Dict[str, str]]) -> Optional[Dict[str, str]]:
+    if columns is None or isinstance(columns, dict):
+        return columns
+    try:
+        parsed = json.loads(columns)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise DatasetError(f'--columns must be a JSON object such as \'{{"text1": "query"}}\', got {columns!r}.')
+    return parsed
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith(_PATH_HINTS) or name.lower().endswith(('.jsonl', '.json', '.csv', '.txt'))
+
+
+def resolve_meta(name: str) -> Tuple[DatasetMeta, bool]:
+    """(meta, registered): registered ids first, then existing local paths, then hub ids."""
+    meta = get_dataset_meta(name)
+    if meta is not None:
+        return meta, True
+    if os.path.exists(name):
+        return DatasetMeta(dataset_path=name), False
+    if _looks_like_path(name):
+        raise DatasetError(f'Dataset file not found: {name}.{did_you_mean(name, DATASET_MAPPING.keys())}')
+    return DatasetMeta(ms_dataset_id=name, hf_dataset_id=name), False
+
+
+def select_subsets(meta: DatasetMeta, names: List[str]) -> List[SubsetDataset]:
+    if not names:  # one registered subset is the default, as in ms-swift
+        return meta.subsets[:1] if len(meta.subsets) == 1 else [meta.subset('default') or SubsetDataset()]
+    if names == ['all']:
+        return [s for s in meta.subsets if not s.is_weak_subset]
+    known = [s.name for s in meta.subsets]
+    if meta.dataset_path or known == ['default']:  # local folders and unregistered hub ids take any subset name
+        return [meta.subset(n) or SubsetDataset(subset=n) for n in names]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise DatasetError(f'Dataset {meta.name} has no subset {unknown[0]!r}.{did_you_mean(unknown[0], known)} '
+                           f'Subsets: {", ".join(known)}.')
+    return [meta.subset(n) for n in names]
+
+
+def _prepare(func: Any, ctx: LoadContext) -> Any:
+    if isinstance(func, SelfCognitionPreprocessor):
+        return func.with_name_author(ctx.model_name, ctx.model_author)
+    return func
+
+
+def _source_dir(meta: DatasetMeta, subset: SubsetDataset) -> str:
+    if subset.subset == 'default':
+        return meta.dataset_path
+    if not os.path.isdir(meta.dataset_path):
+        raise DatasetError(f'{meta.dataset_path} is a file: subsets (":{subset.subset}") apply to ids and folders.')
+    return os.path.join(meta.dataset_path, subset.subset)
+
+
+def _raw_dataset(items: ItemsFactory, streaming: bool) -> AnyDataset:
+    def good_rows():
+        yield from (row for _, row in items() if isinstance(row, dict))
+    if streaming:
+        return hf_datasets.IterableDataset.from_generator(good_rows)
+    return rows_to_dataset(list(good_rows()))
+
+
+def _apply_callable(func: Any, items: ItemsFactory, ctx: LoadContext, source: str) -> AnyDataset:
+    """ms-swift allows any callable(dataset, num_proc=..., strict=...) as preprocess_func; validate its output."""
+    out = func(_raw_dataset(items, ctx.streaming), num_proc=ctx.num_proc, strict=ctx.strict)
+    return _run_rows(lambda: enumerate(out, 1), RowPreprocessor(), ctx, source, 'row')
+
+
+def _run_rows(items: ItemsFactory, func: Any, ctx: LoadContext, source: str, kind: str) -> AnyDataset:
+    """Preprocess (loc, raw) items; logs one summary line for the source and fails if nothing is usable.
+    `items` is a factory because a streaming dataset is iterated again each epoch."""
+    if not isinstance(func, RowPreprocessor):
+        return _apply_callable(func, items, ctx, source)
+    if ctx.streaming:
+        return hf_datasets.IterableDataset.from_generator(_stream, gen_kwargs={
+            'items': items, 'func': func, 'ctx': ctx, 'source': source, 'kind': kind})
+    report = DropReport(source, kind, ctx.strict)
+    rows = preprocess_items(list(items()), func, report, ctx.columns, ctx.num_proc)
+    report.log()
+    report.check_not_empty()
+    return rows_to_dataset(rows)
+
+
+def _stream(items: ItemsFactory, func: Any, ctx: LoadContext, source: str, kind: str):
+    report = DropReport(source, kind, ctx.strict)
+    yield from preprocess_rows(items(), func, report, ctx.columns)
+    report.log()
+    report.check_not_empty()
+
+
+def _load_local(path: str, func: Any, ctx: LoadContext) -> AnyDataset:
+    parts = [_run_rows(lambda f=f: read_file(f), func, ctx, f, loc_kind(f)) for f in list_files(path)]
+    return parts[0] if len(parts) == 1 else hf_datasets.concatenate_datasets(parts)
+
+
+def _load_hub(meta: DatasetMeta, subset: SubsetDataset, func: Any, ctx: LoadContext, registered: bool):
+    use_hf = ctx.use_hf if (meta.ms_dataset_id and meta.hf_dataset_id) else bool(meta.hf_dataset_id)
+    dataset_id = meta.hf_dataset_id if use_hf else meta.ms_dataset_id
+    revision = meta.hf_revision if use_hf else meta.ms_revision
+    parts = []
+    for split in subset.split or meta.split:
+        raw = load_from_hub(dataset_id, subset.subset, split, use_hf=use_hf, revision=revision,
+                            streaming=ctx.streaming, hub_token=ctx.hub_token, download_mode=ctx.download_mode,
+                            registered=registered)
+        source = f'{dataset_id}:{subset.subset}[{split}]'
+        parts.append(_run_rows(lambda raw=raw: enumerate(raw, 1), func, ctx, source, 'row'))
+    return parts[0] if len(parts) == 1 else hf_datasets.concatenate_datasets(parts)
+
+
+def load_one(syntax: DatasetSyntax, ctx: LoadContext) -> AnyDataset:
+    meta, registered = resolve_meta(syntax.dataset)
+    parts = []
+    for subset in select_subsets(meta, syntax.subsets):
+        func = _prepare(subset.preprocess_func or meta.preprocess_func, ctx)
+        if meta.dataset_path:
+            parts.append(_load_local(_source_dir(meta, subset), func, ctx))
+        else:
+            parts.append(_load_hub(meta, subset, func, ctx, registered))
+    return parts[0] if len(parts) == 1 else hf_datasets.concatenate_datasets(parts)
+
+
+def sample_dataset(dataset: AnyDataset, n: Optional[int], rng: np.random.RandomState) -> AnyDataset:
+    """ms-swift rule: N < size -> random rows without replacement; N >= size -> the whole set N // size times
+    plus a random N % size remainder. Streaming datasets take the first N rows."""
+    if n is None:
+        return dataset
+    if isinstance(dataset, hf_datasets.IterableDataset):
+        return dataset.take(n)
+    size = len(dataset)
+    index = np.concatenate([np.tile(np.arange(size), n // size), rng.permutation(size)[:n % size]])
+    return dataset.select(index.tolist())
+
+
+def split_dataset(dataset: AnyDataset, ratio: float, rng: np.random.RandomState):
+    if ratio <= 0:
+        return dataset, None
+    if isinstance(dataset, hf_datasets.IterableDataset):
+        raise DatasetError('--split_dataset_ratio needs a sized dataset; with --streaming pass --val_dataset '
+                           'or set --split_dataset_ratio 0.')
+    size = len(dataset)
+    n_val = min(max(1, int(size * ratio)), size - 1)
+    if n_val <= 0:
+        return dataset, None
+    order = rng.permutation(size)
+    return dataset.select(order[n_val:].tolist()), dataset.select(order[:n_val].tolist())
+
+
+def _concat(parts: List[AnyDataset]) -> Optional[AnyDataset]:
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else hf_datasets.concatenate_datasets(parts)
+
+
+def load_dataset(datasets: Union[str, Sequence[str]], *, split_dataset_ratio: float = 0., seed: int = 42,
+                 num_proc: int = 1, streaming: bool = False, use_hf: bool = False, hub_token: Optional[str] = None,
+                 strict: bool = False, columns: Union[None, str, Dict[str, str]] = None,
+                 remove_unused_columns: bool = True, model_name: Any = None, model_author: Any = None,
+                 download_mode: str = 'reuse_dataset_if_exists') -> Tuple[AnyDataset, Optional[AnyDataset]]:
+    """(train, val) of canonical rows; val is None when split_dataset_ratio == 0. Extra source columns are kept
+    here whatever `remove_unused_columns` says: reward functions and metrics read them; encoding drops them."""
+    entries = [datasets] if isinstance(datasets, str) else list(datasets or [])
+    if not entries:
+        raise DatasetError('No dataset given; pass --dataset <id or path> (e.g. --dataset data.jsonl).')
+    ctx = LoadContext(seed, num_proc, streaming, use_hf, hub_token, strict, parse_columns(columns), model_name,
+                      model_author, download_mode)
+    rng = np.random.RandomState(seed)
+    trains, vals = [], []
+    for entry in entries:
+        syntax = DatasetSyntax.parse(entry)
+        dataset = sample_dataset(load_one(syntax, ctx), syntax.dataset_sample, rng)
+        train, val = split_dataset(dataset, split_dataset_ratio, rng)
+        trains.append(train)
+        vals.append(val)
+    return _concat(trains), _concat(vals)

@@ -1,0 +1,67 @@
+"""Counting rows that cannot be used, per source and per reason, so nothing is dropped silently."""
+from collections import OrderedDict
+from typing import Dict, List
+
+from swift.utils import DatasetError, get_logger
+
+_SHOWN_LOCATIONS = 3
+
+
+class RowError(Exception):
+    """Raised by preprocessing for a row that must be dropped; the message is the reason (e.g. 'missing response')."""
+
+
+class DropReport:
+    """Kept/dropped counts for one source; `loc_kind` is 'line' for jsonl files and 'row' otherwise."""
+
+    def __init__(self, source: str, loc_kind: str = 'row', strict: bool = False):
+        self.source = source
+        self.loc_kind = loc_kind
+        self.strict = strict
+        self.kept = 0
+        self.dropped: Dict[str, List[int]] = OrderedDict()
+        self.columns_seen: Dict[str, None] = OrderedDict()
+
+    def drop(self, loc: int, reason: str) -> None:
+        if self.strict:
+            raise DatasetError(f'{self.source}, {self.loc_kind} {loc}: {reason}. '
+                               'Fix that row, or run without --strict to skip and count bad rows.')
+        self.dropped.setdefault(reason, []).append(loc)
+
+    def see_columns(self, row: dict) -> None:
+        for key in row:
+            self.columns_seen.setdefault(key, None)
+
+    def merge(self, other: 'DropReport') -> None:
+        self.kept += other.kept
+        for reason, locs in other.dropped.items():
+            self.dropped.setdefault(reason, []).extend(locs)
+        self.columns_seen.update(other.columns_seen)
+
+    @property
+    def n_dropped(self) -> int:
+        return sum(len(locs) for locs in self.dropped.values())
+
+    def _reason_text(self, reason: str, locs: List[int]) -> str:
+        shown = ', '.join(str(loc) for loc in locs[:_SHOWN_LOCATIONS])
+        more = ', ...' if len(locs) > _SHOWN_LOCATIONS else ''
+        return f'{reason}: {len(locs)} [{self.loc_kind} {shown}{more}]'
+
+    def summary(self) -> str:
+        text = f'{self.source}: kept {self.kept} rows'
+        if self.dropped:
+            reasons = ', '.join(self._reason_text(r, locs) for r, locs in self.dropped.items())
+            text += f', dropped {self.n_dropped} ({reasons})'
+        return text
+
+    def log(self) -> None:
+        logger = get_logger()
+        (logger.warning if self.dropped else logger.info)(self.summary())
+
+    def check_not_empty(self) -> None:
+        if self.kept:
+            return
+        found = ', '.join(self.columns_seen) or 'none'
+        raise DatasetError(f'{self.summary()}: no usable rows. Columns found: [{found}]; expected one of: '
+                           'messages | conversations | query+response | instruction+output | text | '
+                           'chosen+rejected (rename columns with --columns \'{"src": "query"}\').')

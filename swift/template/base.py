@@ -1,0 +1,235 @@
+"""Template: the only code that turns canonical messages into tokens (training, inference, every engine)."""
+import os
+import sys
+from typing import Any, Dict, List, Optional, Tuple
+
+from swift.utils import TemplateError
+
+from .collator import pad_batch
+from .constant import ContextType
+from .loss_scale import all_loss_scale, get_loss_scale
+from .render import fill, merge, to_text, token_values, tokenize
+from .tools import format_tools
+from .turns import Round, split_messages
+
+MODES = ('train', 'infer', 'pt')
+TRUNCATION_STRATEGIES = ('delete', 'left', 'right')
+
+
+class MaxLengthError(TemplateError):
+    """The encoded row is longer than max_length and truncation_strategy is 'delete'."""
+
+
+def load_system(value: Optional[str]) -> Optional[str]:
+    """--system accepts the text itself or a path to a .txt file holding it."""
+    if value is None or not value.endswith('.txt') or any(c.isspace() for c in value):
+        return value
+    if not os.path.isfile(value):
+        raise TemplateError(f'System prompt file {value!r} does not exist; give an existing .txt path or the text.')
+    with open(value, encoding='utf-8') as f:
+        return f.read()
+
+
+class Template:
+    """Encode rows with a TemplateMeta. Subclasses adapt families through the small `_preprocess_messages`,
+    `_conversation`, `_resolve_system` and `_format_tool_results` hooks."""
+
+    def __init__(self, tokenizer, template_meta, default_system: Optional[str] = None,
+                 max_length: Optional[int] = None, *, truncation_strategy: str = 'delete',
+                 loss_scale: str = 'default', use_chat_template: bool = True, padding_side: str = 'right',
+                 template_backend: str = 'swift', tools_prompt: Optional[str] = None):
+        _check_choice('truncation_strategy', truncation_strategy, TRUNCATION_STRATEGIES)
+        _check_choice('padding_side', padding_side, ('left', 'right'))
+        _check_choice('template_backend', template_backend, ('swift', 'jinja'))
+        self.tokenizer = self.processor = tokenizer
+        self.template_meta = template_meta
+        self.user_system = load_system(default_system)
+        if self.user_system is not None and not self._accepts_system():
+            raise TemplateError(f'Template {template_meta.template_type!r} has no system prompt; drop --system.')
+        meta_system = template_meta.default_system or None
+        self.default_system = self.user_system if self.user_system is not None else meta_system
+        self.max_length = max_length
+        self.truncation_strategy = truncation_strategy
+        self.loss_scale = loss_scale
+        self._loss_scale_fn = get_loss_scale(loss_scale)
+        self.use_chat_template = use_chat_template
+        self.padding_side = padding_side
+        self.template_backend = template_backend
+        self.tools_prompt = tools_prompt or template_meta.default_tools_prompt
+        self._generate_meta = template_meta.to_generate_meta()
+        self.mode = 'train'
+        self._bos_head = None
+
+    # ----- modes -----
+    def set_mode(self, mode: str) -> None:
+        _check_choice('mode', mode, MODES)
+        self.mode = mode
+
+    def _is_chat(self, mode: str) -> bool:
+        return self.use_chat_template and mode != 'pt'
+
+    def _accepts_system(self) -> bool:
+        return self.template_meta.support_system
+
+    # ----- hooks for families -----
+    def _preprocess_messages(self, messages: List[dict], training: bool) -> List[dict]:
+        return messages
+
+    def _resolve_system(self, system: Optional[str], tools) -> Optional[str]:
+        """Row system > --system > TemplateMeta.default_system; tools are rendered into it."""
+        if system is None:
+            system = self.default_system
+        return format_tools(tools, system, self.tools_prompt)
+
+    def _format_tool_results(self, results: List[str]) -> str:
+        return '\n'.join(results)
+
+    def _conversation(self, row: Dict[str, Any], mode: str) -> Tuple[Optional[str], List[Round]]:
+        training, chat = mode != 'infer', self._is_chat(mode)
+        messages = list(_messages(row))
+        if chat:
+            messages = self._preprocess_messages(messages, training)
+        system, rounds = split_messages(messages)
+        if not training and rounds and rounds[-1].response is not None:
+            rounds[-1].response = None  # the reference answer of an eval row is not part of the prompt
+        if training and (not rounds or rounds[-1].response is None):
+            raise TemplateError('A training row must end with an assistant message.')
+        if chat:
+            system = self._resolve_system(system, row.get('tools'))
+        return system, rounds
+
+    # ----- rendering -----
+    def _contexts(self, meta, system: Optional[str], rounds: List[Round]) -> List[tuple]:
+        """(content, context_type, is_last_round, query) for every piece of the conversation, in order."""
+        tok, base = self.tokenizer, token_values(self.tokenizer)
+        prefix = meta.system_prefix if system is not None else meta.prefix
+        out = [(c, ContextType.OTHER, False, None) for c in fill(prefix, {**base, 'SYSTEM': system or ''}, tok)]
+        sep_suffix, sep_rest = meta.split_chat_sep()
+        for i, r in enumerate(rounds):
+            last = i == len(rounds) - 1
+            prompt, query = meta.prompt, r.query or ''
+            if r.query_role == 'tool':
+                prompt, query = meta.tool_prompt, self._format_tool_results(r.tool_results)
+                if prompt is None:  # no tool role in this format: a ReAct observation as a user turn
+                    prompt, query = meta.prompt, f'Observation: {query}'
+            values = {**base, 'QUERY': query, 'ROUND0': str(i), 'ROUND1': str(i + 1)}
+            out += [(c, ContextType.OTHER, last, query) for c in fill(prompt, values, tok)]
+            if r.response is None:
+                out.append((meta.response_prefix, ContextType.OTHER, last, query))
+                break
+            out.append((r.response, ContextType.RESPONSE, last, query))
+            ends = [(meta.suffix, ContextType.SUFFIX)] if last else [(sep_suffix, ContextType.SUFFIX),
+                                                                     (sep_rest, ContextType.OTHER)]
+            for part, ctype in ends:
+                out += [(c, ctype, last, query) for c in fill(part, base, tok)]
+        return out
+
+    def _pieces(self, row: Dict[str, Any], mode: str) -> List[tuple]:
+        """(content, weight) pieces after the loss-scale strategy, neighbouring strings merged."""
+        if self.template_backend == 'jinja':
+            from .jinja_backend import render_infer_text
+            return [(render_infer_text(self, row, mode), 0.)]
+        chat = self._is_chat(mode)
+        meta = self.template_meta if chat else self._generate_meta
+        system, rounds = self._conversation(row, mode)
+        if system is not None and not meta.support_system:
+            raise TemplateError(f'Template {meta.template_type!r} does not support a system message; remove it '
+                                'from the data or pick another --template.')
+        if len(rounds) > 1 and not meta.support_multi_round:
+            raise TemplateError(f'Template {meta.template_type!r} is single-turn but the row has {len(rounds)} '
+                                'rounds; pick a chat --template.')
+        loss_fn = self._loss_scale_fn if chat else all_loss_scale
+        pieces = []
+        for content, ctype, last, query in self._contexts(meta, system, rounds):
+            if mode == 'infer':
+                pieces.append((content, 0.))
+                continue
+            contexts, weights = loss_fn(content, ctype, last, query=query)
+            pieces += list(zip(contexts, weights))
+        return merge(pieces)
+
+    def render_text(self, row: Dict[str, Any], mode: Optional[str] = None) -> str:
+        """The text the model sees (for inference: the prompt up to the generation prompt)."""
+        mode = mode or self.mode
+        return to_text(self._pieces(row, mode), self.tokenizer)
+
+    # ----- encoding -----
+    def encode(self, row: Dict[str, Any], mode: Optional[str] = None) -> Dict[str, Any]:
+        mode = mode or self.mode
+        _check_choice('mode', mode, MODES)
+        input_ids, weights = tokenize(self._pieces(row, mode), self.tokenizer)
+        if self.template_meta.auto_add_bos:
+            input_ids, weights = self._add_bos(input_ids, weights)
+        input_ids, weights = self._truncate(input_ids, weights)
+        encoded = {'input_ids': input_ids, 'length': len(input_ids)}
+        if mode != 'infer':
+            encoded['labels'] = [t if w > 0 else -100 for t, w in zip(input_ids, weights)]
+            encoded['loss_scale'] = None if all(w in (0., 1.) for w in weights) else weights
+        return encoded
+
+    def _add_bos(self, input_ids: List[int], weights: List[float]):
+        """Prepend what the tokenizer itself adds in front of text (its bos), unless already there."""
+        if self._bos_head is None:
+            self._bos_head = self.tokenizer('', add_special_tokens=True)['input_ids']
+        head = self._bos_head
+        if not head or input_ids[:len(head)] == head:
+            return input_ids, weights
+        return head + input_ids, [0.] * len(head) + weights
+
+    def _truncate(self, input_ids: List[int], weights: List[float]):
+        n, limit = len(input_ids), self.max_length
+        if limit is None or n <= limit:
+            return input_ids, weights
+        if self.truncation_strategy == 'delete':
+            raise MaxLengthError(f'Encoded length {n} exceeds max_length {limit}; raise --max_length or set '
+                                 '--truncation_strategy left/right.')
+        if self.truncation_strategy == 'left':
+            return input_ids[-limit:], weights[-limit:]
+        return input_ids[:limit], weights[:limit]
+
+    def data_collator(self, batch: List[Dict[str, Any]], padding_to: Optional[int] = None) -> Dict[str, Any]:
+        """Pad to the longest row: right in training (or `padding_side`), left for inference."""
+        side = 'left' if self.mode == 'infer' else self.padding_side
+        pad_id = self.tokenizer.pad_token_id
+        if pad_id is None:
+            pad_id = self.tokenizer.eos_token_id
+        return pad_batch(batch, pad_id, side, padding_to)
+
+    # ----- outputs -----
+    def decode(self, ids: List[int], skip_special_tokens: bool = True, **kwargs) -> str:
+        return self.tokenizer.decode(ids, skip_special_tokens=skip_special_tokens, **kwargs)
+
+    @property
+    def stop_words(self) -> List[str]:
+        meta = self.template_meta if self.use_chat_template else self._generate_meta
+        words = [c if isinstance(c, str) else self.tokenizer.decode(c)
+                 for c in fill(meta.suffix, token_values(self.tokenizer), self.tokenizer)]
+        words += meta.stop_words
+        if self.tokenizer.eos_token:
+            words.append(self.tokenizer.eos_token)
+        return list(dict.fromkeys(w.strip() for w in words if w.strip()))  # a bare ' ' would stop at once
+
+    def render_example(self, encoded: Dict[str, Any], color: Optional[bool] = None) -> str:
+        """Decoded text with the tokens that carry loss highlighted (ANSI green on a tty, else [[...]])."""
+        color = sys.stdout.isatty() if color is None else color
+        open_, close = ('\033[32m', '\033[0m') if color else ('[[', ']]')
+        ids, labels = encoded['input_ids'], encoded.get('labels') or [-100] * len(encoded['input_ids'])
+        out, start = [], 0
+        for i in range(1, len(ids) + 1):
+            if i == len(ids) or (labels[i] != -100) != (labels[start] != -100):
+                text = self.tokenizer.decode(ids[start:i])
+                out.append(f'{open_}{text}{close}' if labels[start] != -100 else text)
+                start = i
+        return ''.join(out)
+
+
+def _messages(row) -> List[dict]:
+    if isinstance(row, dict) and 'messages' in row:
+        return row['messages']
+    raise TemplateError(f'A row must be a dict with a "messages" list, got keys {sorted(row)[:5]}.'
+                        if isinstance(row, dict) else f'A row must be a dict, got {type(row).__name__}.')
+
+
+def _check_choice(name: str, value, choices) -> None:
+    if value not in choices:
+        raise TemplateError(f'{name} must be one of {", ".join(choices)}; got {value!r}.')

@@ -1,0 +1,92 @@
+"""Loss-scale strategies: how much each rendered piece of a conversation weighs in the loss.
+
+A strategy is `fn(context, context_type, is_last_round, *, query=None) -> (contexts, weights)`: it may split one
+piece (a string, or a token-id list) into several with their own weights (ms-swift's `get_loss_scale` contract).
+Classes with a `get_loss_scale` method (ms-swift plugin style) are accepted by `register_loss_scale` too.
+Weight 0 means no loss (label -100); any other weight supervises the tokens and scales their loss.
+"""
+import re
+from typing import Callable, Dict, List, Sequence, Tuple, Union
+
+from swift.utils import Registry, TemplateError
+
+from .constant import ContextType
+
+Context = Union[str, List[int]]
+LossScaleFn = Callable[..., Tuple[List[Context], List[float]]]
+
+LOSS_SCALE_MAPPING: Registry = Registry('loss_scale')
+
+
+def register_loss_scale(name: str, fn, *, exist_ok: bool = False):
+    if isinstance(fn, type):
+        fn = fn().get_loss_scale
+    if not callable(fn):
+        raise TemplateError(f'loss_scale {name!r} must be a callable or a class with get_loss_scale.')
+    return LOSS_SCALE_MAPPING.register(name, fn, exist_ok=exist_ok)
+
+
+def get_loss_scale(name: str) -> LossScaleFn:
+    try:
+        return LOSS_SCALE_MAPPING.get(name)
+    except KeyError as e:
+        raise TemplateError(f'{e.args[0]} Pass --loss_scale with one of the registered names.') from None
+
+
+def default_loss_scale(context, context_type, is_last_round, **kwargs):
+    """Every assistant response and its end-of-turn token."""
+    return [context], [1. if context_type in (ContextType.RESPONSE, ContextType.SUFFIX) else 0.]
+
+
+def last_round_loss_scale(context, context_type, is_last_round, **kwargs):
+    if not is_last_round:
+        return [context], [0.]
+    return default_loss_scale(context, context_type, is_last_round)
+
+
+def all_loss_scale(context, context_type, is_last_round, **kwargs):
+    return [context], [1.]
+
+
+def _split_by_keywords(text: str, keywords: Dict[str, Sequence[float]]) -> Tuple[List[str], List[float]]:
+    pattern = '|'.join(re.escape(k) for k in sorted(keywords, key=len, reverse=True))
+    contexts, weights, pos, weight = [], [], 0, 1.
+    for m in re.finditer(pattern, text):
+        if m.start() > pos:
+            contexts.append(text[pos:m.start()])
+            weights.append(weight)
+        keyword_weight, weight = keywords[m.group()]
+        contexts.append(m.group())
+        weights.append(keyword_weight)
+        pos = m.end()
+    if pos < len(text):
+        contexts.append(text[pos:])
+        weights.append(weight)
+    return contexts, weights
+
+
+def keyword_loss_scale(keywords: Dict[str, Sequence[float]]) -> LossScaleFn:
+    """Inside responses, `keyword: (weight of the keyword, weight of the text after it until the next keyword)`.
+    Text before the first keyword weighs 1; other pieces follow 'default'."""
+
+    def fn(context, context_type, is_last_round, **kwargs):
+        if context_type != ContextType.RESPONSE or not isinstance(context, str) or not context:
+            return default_loss_scale(context, context_type, is_last_round)
+        return _split_by_keywords(context, keywords)
+
+    return fn
+
+
+# ms-swift react semantics: Observation text is the tool's output, not the model's, so it carries no loss.
+REACT_KEYWORDS = {
+    'Action:': (2., 2.),
+    'Action Input:': (2., 2.),
+    'Thought:': (1., 1.),
+    'Final Answer:': (1., 1.),
+    'Observation:': (2., 0.),
+}
+
+register_loss_scale('default', default_loss_scale)
+register_loss_scale('last_round', last_round_loss_scale)
+register_loss_scale('all', all_loss_scale)
+register_loss_scale('react', keyword_loss_scale(REACT_KEYWORDS))
