@@ -3,7 +3,7 @@ import copy
 import os
 from typing import List, Optional, Sequence, Union
 
-from swift.utils import DatasetError
+from swift.utils import DatasetError, get_logger
 
 from .meta import DatasetMeta, register_dataset
 from .preprocess import ResponsePreprocessor, Row
@@ -32,19 +32,20 @@ class SelfCognitionPreprocessor(ResponsePreprocessor):
 
     def with_name_author(self, name: NameArg, author: NameArg) -> 'SelfCognitionPreprocessor':
         if name is None or author is None:
-            raise DatasetError(f'{SELF_COGNITION_ID} needs --model_name and --model_author '
-                               "(Chinese and English), e.g. --model_name 小黄 'Xiao Huang' --model_author 魔搭 ModelScope.")
+            # ms-swift keeps the placeholders in that case; say so instead of failing a dry run.
+            get_logger().warning(f'{SELF_COGNITION_ID}: without --model_name/--model_author the rows keep their '
+                                 "{{NAME}}/{{AUTHOR}} placeholders; pass e.g. --model_name 小黄 'Xiao Huang' "
+                                 '--model_author 魔搭 ModelScope.')
         other = copy.copy(self)
         other.name, other.author = _zh_en(name), _zh_en(author)
         return other
 
     def preprocess(self, row: Row) -> Row:
-        if self.name is None or self.author is None:
-            raise DatasetError(f'{SELF_COGNITION_ID} needs --model_name and --model_author.')
         lang = 1 if row.pop('tag', 'zh') == 'en' else 0
         for key in ('query', 'response'):
-            if isinstance(row.get(key), str):
-                row[key] = row[key].replace('{{NAME}}', self.name[lang]).replace('{{AUTHOR}}', self.author[lang])
+            for placeholder, names in (('{{NAME}}', self.name), ('{{AUTHOR}}', self.author)):
+                if names is not None and isinstance(row.get(key), str):
+                    row[key] = row[key].replace(placeholder, names[lang])
         return super().preprocess(row)
 
 
@@ -53,4 +54,4 @@ def register_builtin_datasets() -> None:
         ms_dataset_id=SELF_COGNITION_ID, hf_dataset_id=SELF_COGNITION_ID,
         dataset_path=os.path.join(DATA_DIR, 'self_cognition.jsonl'),
         preprocess_func=SelfCognitionPreprocessor(), tags=['chat', 'self-cognition', '🔥'],
-        help='Who-are-you questions in Chinese and English; needs --model_name and --model_author.'), exist_ok=True)
+        help='Who-are-you questions in Chinese and English; set the names with --model_name and --model_author.'), exist_ok=True)

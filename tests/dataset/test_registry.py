@@ -21,9 +21,9 @@ def test_self_cognition_substitutes_name_and_author_by_language():
     assert all('魔搭' in a for a in zh) and all('ModelScope' in a for a in en)
 
 
-def test_self_cognition_requires_names():
-    with pytest.raises(DatasetError, match='--model_name and --model_author'):
-        load_dataset(['swift/self-cognition'])
+def test_self_cognition_without_names_keeps_placeholders(caplog):
+    train, _ = load_dataset(['swift/self-cognition#10'])
+    assert any('{{NAME}}' in row['messages'][-1]['content'] for row in train)
 
 
 def test_custom_dataset_info_json(write, tmp_path):
