@@ -1,0 +1,2 @@
+"""Built-in model families; importing this package registers them (one file per family)."""
+from . import deepseek, gemma, glm, internlm, llama, mistral, phi, qwen, tiny, yi
