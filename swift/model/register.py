@@ -67,14 +67,7 @@ class ModelInfo:
     num_labels: Optional[int] = None
 
 
-class _ModelRegistry(Registry):
-    """Registry that also reads like ms-swift's MODEL_MAPPING dict (`MODEL_MAPPING[model_type]`)."""
-
-    def __getitem__(self, name: str) -> ModelMeta:
-        return self.get(name)
-
-
-MODEL_MAPPING: Registry = _ModelRegistry('model_type')
+MODEL_MAPPING: Registry = Registry('model_type')
 
 
 def register_model(model_meta: ModelMeta, *, exist_ok: bool = False) -> ModelMeta:

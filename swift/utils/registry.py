@@ -34,6 +34,10 @@ class Registry(Generic[T]):
                            f'Known: {", ".join(sorted(self._items)[:30])}{" ..." if len(self._items) > 30 else ""}')
         return self._items[name]
 
+    def __getitem__(self, name: str) -> T:
+        # reads like ms-swift's MODEL_MAPPING / TEMPLATE_MAPPING dicts
+        return self.get(name)
+
     def find(self, name: str) -> Optional[T]:
         return self._items.get(name)
 
