@@ -103,3 +103,12 @@ def test_signals_reach_child_and_nothing_is_left(tmp_path, sig):
     while _alive(child_pid) and time.time() < end:
         time.sleep(0.05)
     assert not _alive(child_pid)
+
+
+def test_nproc_per_node_relaunches_under_torchrun(tmp_path):
+    env = dict(os.environ, NPROC_PER_NODE='2', MASTER_PORT='29611', OMP_NUM_THREADS='1')
+    proc = subprocess.run(SWIFT + ['sft', '--model', 'swift/tiny-qwen2', '--dataset', 'swift/self-cognition#8',
+                                   '--dry_run', 'true'], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert 'Re-launching under torchrun' in proc.stderr and '--nproc_per_node=2' in proc.stderr
+    assert proc.stdout.count('[dry run] dataset statistics') == 2  # one per worker
