@@ -1,0 +1,87 @@
+"""peft configs built from TunerArguments: lora (DoRA, rsLoRA, PiSSA, OLoRA), adalora, vera, boft, fourierft."""
+import torch
+from peft import AdaLoraConfig, BOFTConfig, FourierFTConfig, LoraConfig, TaskType, VeraConfig, get_peft_model
+
+from swift.arguments.tuner_args import parse_init_weights
+from swift.utils import ArgumentError, get_logger
+from .targets import resolve_target_modules
+
+logger = get_logger()
+_DTYPES = {'float16': torch.float16, 'fp16': torch.float16, 'bfloat16': torch.bfloat16, 'bf16': torch.bfloat16,
+           'float32': torch.float32, 'fp32': torch.float32}
+
+
+def _common(args, model) -> dict:
+    return {'target_modules': resolve_target_modules(args, model), 'modules_to_save': list(args.modules_to_save)
+            or None, 'task_type': _task_type(model)}
+
+
+def _task_type(model):
+    task = getattr(getattr(model, 'model_info', None), 'task_type', None)
+    return TaskType.SEQ_CLS if task == 'seq_cls' else TaskType.CAUSAL_LM
+
+
+def _lora_config(args, model):
+    return LoraConfig(r=args.lora_rank, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout,
+                      bias=args.lora_bias, use_dora=args.use_dora, use_rslora=args.use_rslora,
+                      init_lora_weights=parse_init_weights(args.init_weights), **_common(args, model))
+
+
+def _adalora_config(args, model):
+    total_step = _total_step(args)
+    if args.adalora_tinit + args.adalora_tfinal >= total_step:
+        raise ArgumentError(f'AdaLoRA needs --adalora_tinit + --adalora_tfinal < total steps ({total_step}); '
+                            'lower them or train longer.')
+    return AdaLoraConfig(target_r=args.adalora_target_r, init_r=args.adalora_init_r, tinit=args.adalora_tinit,
+                         tfinal=args.adalora_tfinal, deltaT=args.adalora_deltaT, beta1=args.adalora_beta1,
+                         beta2=args.adalora_beta2, orth_reg_weight=args.adalora_orth_reg_weight,
+                         total_step=total_step, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout,
+                         bias=args.lora_bias, use_rslora=args.use_rslora,
+                         init_lora_weights=parse_init_weights(args.init_weights), **_common(args, model))
+
+
+def _total_step(args) -> int:
+    """AdaLoRA's schedule needs the number of optimizer steps: --max_steps, or `total_step` set by the pipeline."""
+    total = getattr(args, 'total_step', None) or getattr(args, 'max_steps', None)
+    if not total or total <= 0:
+        raise ArgumentError('--train_type adalora needs the number of training steps: pass --max_steps.')
+    return int(total)
+
+
+def _vera_config(args, model):
+    return VeraConfig(r=args.vera_rank, save_projection=args.vera_projection_prng_key,
+                      vera_dropout=args.vera_dropout, d_initial=args.vera_d_initial, **_common(args, model))
+
+
+def _boft_config(args, model):
+    block_size = 0 if args.boft_block_num else args.boft_block_size
+    return BOFTConfig(boft_block_size=block_size, boft_block_num=args.boft_block_num,
+                      boft_n_butterfly_factor=args.boft_n_butterfly_factor, boft_dropout=args.boft_dropout,
+                      **_common(args, model))
+
+
+def _fourierft_config(args, model):
+    return FourierFTConfig(n_frequency=args.fourier_n_frequency, scaling=args.fourier_scaling,
+                           **_common(args, model))
+
+
+PEFT_CONFIGS = {'lora': _lora_config, 'adalora': _adalora_config, 'vera': _vera_config, 'boft': _boft_config,
+                'fourierft': _fourierft_config}
+
+
+def prepare_peft(args, model):
+    config = PEFT_CONFIGS[args.train_type](args, model)
+    try:
+        model = get_peft_model(model, config)
+    except ValueError as e:  # peft's messages name the bad target or size; keep them, on one line
+        raise ArgumentError(f'--train_type {args.train_type}: {" ".join(str(e).split())}') from None
+    if args.train_type == 'lora' and args.lora_dtype is not None:
+        cast_lora_weights(model, _DTYPES[args.lora_dtype])
+    return model
+
+
+def cast_lora_weights(model, dtype: torch.dtype):
+    """Keep the LoRA matrices (and DoRA magnitudes) in `dtype` whatever the base model's dtype."""
+    for name, param in model.named_parameters():
+        if 'lora_' in name:
+            param.data = param.data.to(dtype)
