@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml requirements/core.txt requirements/test.txt
 	touch $(STAMP)
 
 test: install
-	$(BIN)/python -m pytest tests -q
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests -q
 
 demo: install
 	bash examples/demo.sh
