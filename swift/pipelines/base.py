@@ -31,7 +31,10 @@ def load_model_tokenizer(args: BaseArguments, load_model: bool = True, **overrid
         max_memory=args.max_memory, num_labels=args.num_labels, task_type=args.task_type, use_hf=args.use_hf,
         hub_token=args.hub_token, revision=args.model_revision)
     kwargs.update(overrides)
-    return get_model_tokenizer(args.model, args.torch_dtype, args.device_map, **kwargs)
+    model, tokenizer = get_model_tokenizer(args.model, args.torch_dtype, args.device_map, **kwargs)
+    # Record what was resolved so args.json reproduces it (infer/export/--adapters read it back).
+    args.model_type = args.model_type or tokenizer.model_info.model_type
+    return model, tokenizer
 
 
 def build_template(args: BaseArguments, tokenizer, mode: str = 'train'):
@@ -43,6 +46,7 @@ def build_template(args: BaseArguments, tokenizer, mode: str = 'train'):
         use_chat_template=args.use_chat_template, padding_side=args.padding_side,
         template_backend=args.template_backend, tools_prompt=args.tools_prompt)
     template.set_mode(mode)
+    args.template = template_type
     return template
 
 

@@ -41,6 +41,7 @@ def load_adapter_for_training(model, adapter_dir: str):
     base = config.get('base_model_name_or_path')
     mismatch = (f'--adapters {adapter_dir} does not fit this model (adapter trained on {base!r}, model is '
                 f'{getattr(model, "name_or_path", type(model).__name__)!r})')
+    _check_model_type(model, adapter_dir, mismatch)
     try:
         peft_model = PeftModel.from_pretrained(model, adapter_dir, is_trainable=True)
     except (RuntimeError, ValueError, KeyError) as e:
@@ -49,6 +50,20 @@ def load_adapter_for_training(model, adapter_dir: str):
     _check_no_unexpected_keys(peft_model, adapter_dir, mismatch)
     logger.info(f'Continuing training of the adapter in {adapter_dir} (its {CONFIG_NAME} sets rank, targets, ...).')
     return peft_model
+
+
+def _check_model_type(model, adapter_dir: str, mismatch: str):
+    """Same-shaped families (e.g. Llama and Qwen2 at one size) load each other's adapters without error: compare
+    the model_type recorded in the adapter's args.json with the model's."""
+    path = os.path.join(adapter_dir, 'args.json')
+    model_info = getattr(model, 'model_info', None)
+    if not os.path.isfile(path) or model_info is None or not model_info.model_type:
+        return
+    with open(path, encoding='utf-8') as f:
+        saved = json.load(f).get('model_type')
+    if saved and saved != model_info.model_type:
+        raise ArgumentError(f'{mismatch}: the adapter was trained on model_type {saved!r}, this model is '
+                            f'{model_info.model_type!r}.')
 
 
 def _check_no_unexpected_keys(peft_model, adapter_dir: str, mismatch: str):
