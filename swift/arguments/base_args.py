@@ -65,6 +65,7 @@ class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, Templ
     def _import_plugins(self):
         from swift.plugin.loader import import_plugin_files
         import_plugin_files(self.custom_register_path, 'custom_register_path')
+        import_plugin_files(self.external_plugins, 'external_plugins')
         if self.custom_dataset_info:
             from swift.dataset import register_dataset_info
             for path in self.custom_dataset_info:

@@ -1,4 +1,5 @@
-"""`swift list models|templates|datasets [--custom_register_path f.py]`: what the registries hold."""
+"""`swift list models|templates|datasets|plugins [--custom_register_path f.py] [--external_plugins f.py]`:
+what the registries hold."""
 import argparse
 from typing import List
 
@@ -7,13 +8,15 @@ from swift.utils import ArgumentError
 
 def list_main(argv: List[str]):
     parser = argparse.ArgumentParser(prog='swift list', allow_abbrev=False)
-    parser.add_argument('what', choices=['models', 'templates', 'datasets'])
+    parser.add_argument('what', choices=['models', 'templates', 'datasets', 'plugins'])
     parser.add_argument('--custom_register_path', nargs='*', default=[])
+    parser.add_argument('--external_plugins', nargs='*', default=[])
     ns, unknown = parser.parse_known_args(argv)
     if unknown:
         raise ArgumentError(f'unknown arguments: {" ".join(unknown)}')
     from swift.plugin.loader import import_plugin_files
     import_plugin_files(ns.custom_register_path, 'custom_register_path')
+    import_plugin_files(ns.external_plugins, 'external_plugins')
     if ns.what == 'models':
         from swift.model import MODEL_MAPPING
         for name, meta in sorted(MODEL_MAPPING.items()):
@@ -23,6 +26,10 @@ def list_main(argv: List[str]):
         from swift.template import TEMPLATE_MAPPING
         for name in sorted(TEMPLATE_MAPPING.keys()):
             print(name)
+    elif ns.what == 'plugins':
+        from swift.plugin import PLUGIN_REGISTRIES
+        for kind, registry in PLUGIN_REGISTRIES.items():
+            print(f'{kind:<12} {", ".join(sorted(registry.keys())) or "-"}')
     else:
         from swift.dataset import DATASET_MAPPING
         for name in sorted(DATASET_MAPPING.keys()):

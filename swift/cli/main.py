@@ -18,16 +18,17 @@ ROUTES: Dict[str, Route] = {
                  True),
     'pt': Route('swift.pipelines.sft:pt_main', 'Pre-training on raw text: generation template, loss on all tokens.',
                 True),
-    'rlhf': Route(None, 'Preference and RL training: dpo, orpo, simpo, cpo, kto, rm, ppo, grpo.', True),
+    'rlhf': Route('swift.pipelines.rlhf:rlhf_main',
+                  'Preference and RL training: dpo, orpo, simpo, cpo, kto, rm, ppo, grpo.', True),
     'infer': Route(None, 'Chat in the terminal or run a dataset through a model.', True),
-    'deploy': Route(None, 'Serve a model behind an OpenAI-compatible HTTP API.'),
+    'deploy': Route('swift.pipelines.deploy:deploy_main', 'Serve a model behind an OpenAI-compatible HTTP API.'),
     'export': Route(None, 'Merge adapters, quantize, export GGUF/Ollama, push to a hub.'),
     'merge-lora': Route(None, 'Shortcut for `swift export --merge_lora true`.'),
     'eval': Route(None, 'Evaluate a model or an OpenAI-compatible endpoint on benchmarks.'),
     'sample': Route(None, 'Sample completions and score them with reward models.', True),
     'app': Route(None, 'A Gradio chat app in front of a model.'),
     'web-ui': Route(None, 'The Gradio web UI for training, inference and export.'),
-    'list': Route('swift.cli.listing:list_main', 'List registered models, templates or datasets.'),
+    'list': Route('swift.cli.listing:list_main', 'List registered models, templates, datasets or plugins.'),
 }
 
 

@@ -11,7 +11,6 @@ from transformers.trainer_utils import get_last_checkpoint
 from swift.utils import ArgumentError, get_logger
 
 logger = get_logger()
-BUILTIN_METRICS = ('acc', 'nlg')
 
 
 def train(args, model, template, train_dataset, val_dataset) -> Dict[str, Any]:
@@ -20,7 +19,7 @@ def train(args, model, template, train_dataset, val_dataset) -> Dict[str, Any]:
     from swift.tuners import prepare_model, get_trainable_summary
     check_report_to(args.report_to)
     loss_func = check_loss_type(args.loss_type)
-    _check_unsupported_plugins(args)
+    _check_plugins(args)
     set_seed(args.seed)  # tuner weights (e.g. LoRA A) are drawn here, before the Trainer seeds anything
     model = prepare_model(args, model)
     trainable = get_trainable_summary(model)
@@ -30,10 +29,11 @@ def train(args, model, template, train_dataset, val_dataset) -> Dict[str, Any]:
     overrides = _device_overrides(args)
     if val_dataset is None and args.eval_strategy != 'no':
         overrides['eval_strategy'] = 'no'  # nothing to evaluate on (--split_dataset_ratio 0, no --val_dataset)
+    training_args = args.training_args(**overrides)
     trainer = Seq2SeqTrainer(
-        model=model, args=args.training_args(**overrides), data_collator=collator, train_dataset=train_dataset,
+        model=model, args=training_args, data_collator=collator, train_dataset=train_dataset,
         eval_dataset=val_dataset, processing_class=template.tokenizer, callbacks=_callbacks(args, model),
-        swift_args=args, template=template, loss_func=loss_func)
+        swift_args=args, template=template, loss_func=loss_func, optimizers=_optimizers(args, model, training_args))
     if trainer.is_world_process_zero():
         args.save_args(args.output_dir)
     logger.info(f'output_dir: {args.output_dir}')
@@ -50,14 +50,20 @@ def train(args, model, template, train_dataset, val_dataset) -> Dict[str, Any]:
     return result
 
 
-def _check_unsupported_plugins(args) -> None:
-    # Plugin registries for these do not exist yet: fail instead of silently ignoring the flag.
+def _check_plugins(args) -> None:
+    """Unknown --metric / --optimizer names fail here, listing the registered ones."""
+    from swift.plugin import check_metric, optimizers
+    check_metric(args.metric)
     if args.optimizer:
-        raise ArgumentError(f'--optimizer {args.optimizer} is not supported: no optimizer plugins are available '
-                            'in this version; drop --optimizer (LoRA+ is --lorap_lr_ratio).')
-    if args.metric not in BUILTIN_METRICS:
-        raise ArgumentError(f'--metric {args.metric} is not supported; use acc, or nlg with '
-                            '--predict_with_generate true.')
+        optimizers.get(args.optimizer)
+
+
+def _optimizers(args, model, training_args) -> tuple:
+    """(optimizer, None) from the --optimizer plugin (the Trainer builds the schedule), else (None, None)."""
+    if not args.optimizer:
+        return None, None
+    from swift.plugin import create_optimizer
+    return create_optimizer(args.optimizer, args, model, training_args), None
 
 
 def _device_overrides(args) -> Dict[str, Any]:
@@ -105,7 +111,8 @@ def _callbacks(args, model):
     if args.train_type == 'adalora':
         from swift.tuners import AdaLoraCallback
         callbacks.append(AdaLoraCallback(model))
-    return callbacks
+    from swift.plugin import build_callbacks
+    return callbacks + build_callbacks(args)
 
 
 def _resume(args, trainer) -> Optional[str]:

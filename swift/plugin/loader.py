@@ -24,6 +24,9 @@ def _registry_views():
     REGISTRY_VIEWS.setdefault('models', MODEL_MAPPING.keys)
     REGISTRY_VIEWS.setdefault('templates', TEMPLATE_MAPPING.keys)
     REGISTRY_VIEWS.setdefault('datasets', DATASET_MAPPING.keys)
+    from swift.plugin import PLUGIN_REGISTRIES
+    for kind, registry in PLUGIN_REGISTRIES.items():
+        REGISTRY_VIEWS.setdefault(kind, registry.keys)
 
 
 def import_plugin_files(paths: List[str], flag: str) -> List[str]:

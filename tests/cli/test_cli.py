@@ -112,3 +112,10 @@ def test_nproc_per_node_relaunches_under_torchrun(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert 'Re-launching under torchrun' in proc.stderr and '--nproc_per_node=2' in proc.stderr
     assert proc.stdout.count('[dry run] dataset statistics') == 2  # one per worker
+
+
+@pytest.mark.parametrize('what,expect', [('models', 'tiny_qwen2'), ('templates', 'qwen2_5'),
+                                         ('datasets', 'swift/self-cognition'), ('plugins', 'accuracy')])
+def test_list_registries(capsys, what, expect):
+    assert cli_main(['list', what]) == 0
+    assert expect in capsys.readouterr().out

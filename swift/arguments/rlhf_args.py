@@ -1,0 +1,168 @@
+"""Arguments of `swift rlhf`: TrainArguments plus the RLHF, reward-model, PPO and GRPO groups (ms-swift 3.x)."""
+import os
+from dataclasses import dataclass
+from typing import List, Literal, Optional
+
+import torch
+
+from swift.utils import ArgumentError
+from .groups import _help, _list
+from .train_args import TrainArguments
+
+RLHF_TYPES = ('dpo', 'orpo', 'simpo', 'cpo', 'kto', 'rm', 'ppo', 'grpo')
+# --loss_type choices per algorithm (trl 1.16); the first is the default.
+LOSS_TYPES = {
+    'dpo': ('sigmoid', 'hinge', 'ipo', 'exo_pair', 'nca_pair', 'robust', 'bco_pair', 'sppo_hard', 'aot',
+            'aot_unpaired', 'apo_zero', 'apo_down', 'discopop', 'sft', 'sigmoid_norm'),
+    'cpo': ('sigmoid', 'hinge', 'ipo', 'simpo', 'alphapo'),
+    'kto': ('kto', 'apo_zero_unpaired'),
+    'grpo': ('grpo', 'dapo', 'dr_grpo', 'bnpo', 'cispo', 'sapo', 'luspo', 'vespo'),
+}
+REF_MODEL_TYPES = ('dpo', 'kto', 'ppo')  # algorithms with a reference model
+
+
+@dataclass
+class RLHFGroup:
+    group_title = 'rlhf arguments'
+    rlhf_type: Literal[RLHF_TYPES] = _help('Alignment algorithm.', default='dpo')
+    ref_model: Optional[str] = _help('Reference model (needed for full-parameter dpo/kto/ppo; with adapters the '
+                                     'frozen base is the reference).', default=None)
+    ref_model_type: Optional[str] = _help('model_type of --ref_model.', default=None)
+    ref_model_revision: Optional[str] = _help('Hub revision of --ref_model.', default=None)
+    beta: Optional[float] = _help('KL coefficient; default 2.0 for simpo, 0.04 for grpo, 0.1 otherwise.',
+                                  default=None)
+    label_smoothing: float = _help('DPO/CPO label smoothing (conservative DPO).', default=0.)
+    rpo_alpha: Optional[float] = _help('Weight of the SFT loss added to DPO (RPO); 0 or none disables.', default=1.)
+    cpo_alpha: float = _help('Weight of the NLL loss in CPO/SimPO.', default=1.)
+    simpo_gamma: float = _help('SimPO reward margin (0.5-1.5 in the paper).', default=1.)
+    desirable_weight: float = _help('KTO weight of desirable responses.', default=1.)
+    undesirable_weight: float = _help('KTO weight of undesirable responses.', default=1.)
+    loss_weights: List[float] = _list('DPO: weights of the --loss_type losses combined.')
+
+
+@dataclass
+class RewardModelGroup:
+    group_title = 'reward model arguments (ppo, grpo)'
+    reward_model: Optional[str] = _help('Reward model id or path (a sequence classification head).', default=None)
+    reward_adapters: List[str] = _list('Adapters of the reward model (e.g. a `--rlhf_type rm` LoRA output).')
+    reward_model_type: Optional[str] = _help('model_type of --reward_model.', default=None)
+    reward_model_revision: Optional[str] = _help('Hub revision of --reward_model.', default=None)
+
+
+@dataclass
+class PPOGroup:
+    group_title = 'ppo arguments'
+    num_ppo_epochs: int = _help('Optimisation epochs over each batch of rollouts.', default=4)
+    whiten_rewards: bool = _help('Whiten the per-token rewards.', default=False)
+    kl_coef: float = _help('KL penalty coefficient in the per-token reward.', default=0.05)
+    cliprange: float = _help('Policy ratio clip range.', default=0.2)
+    vf_coef: float = _help('Value loss coefficient.', default=0.1)
+    cliprange_value: float = _help('Value clip range.', default=0.2)
+    gamma: float = _help('Discount factor.', default=1.0)
+    lam: float = _help('GAE lambda.', default=0.95)
+    num_mini_batches: int = _help('Mini-batches per rollout batch.', default=1)
+    local_rollout_forward_batch_size: int = _help('Batch size of rollout forward passes.', default=64)
+    num_sample_generations: int = _help('Sample generations logged during training; 0 disables.', default=10)
+    response_length: int = _help('Max new tokens of a rollout.', default=512)
+    missing_eos_penalty: Optional[float] = _help('Subtracted from the score of a rollout without eos.',
+                                                 default=None)
+
+
+@dataclass
+class GRPOGroup:
+    group_title = 'grpo arguments'
+    num_generations: int = _help('Completions per prompt (G).', default=8)
+    max_completion_length: int = _help('Max new tokens of a completion.', default=512)
+    ds3_gather_for_generation: bool = _help('DeepSpeed ZeRO-3: gather weights for generation.', default=True)
+    reward_funcs: List[str] = _list('Reward functions: accuracy, format, cosine, repetition or plugin names.')
+    reward_weights: List[float] = _list('One weight per reward function (reward model last); default all 1.')
+    log_completions: bool = _help('Write the completions and rewards to output_dir/completions.jsonl.',
+                                  default=False)
+    use_vllm: bool = _help('Generate with vLLM (GPU only).', default=False)
+    num_infer_workers: int = _help('vLLM inference workers per node.', default=1)
+    vllm_device: List[str] = _list("vLLM devices, or 'auto'.")
+    vllm_gpu_memory_utilization: float = _help('vLLM pass-through.', default=0.9)
+    vllm_max_model_len: Optional[int] = _help('vLLM pass-through.', default=None)
+    vllm_max_num_seqs: int = _help('vLLM pass-through.', default=256)
+    vllm_enforce_eager: bool = _help('vLLM pass-through.', default=False)
+    vllm_limit_mm_per_prompt: Optional[str] = _help('vLLM pass-through (JSON).', default=None)
+    vllm_enable_prefix_caching: bool = _help('vLLM pass-through.', default=True)
+    num_iterations: int = _help('Policy updates per generation batch.', default=1)
+    epsilon: float = _help('Clip coefficient.', default=0.2)
+    async_generate: bool = _help('Asynchronous rollouts (not supported in this version).', default=False)
+    cosine_min_len_value_wrong: float = _help('cosine reward: wrong answer at length 0.', default=0.0)
+    cosine_max_len_value_wrong: float = _help('cosine reward: wrong answer at max length.', default=-0.5)
+    cosine_min_len_value_correct: float = _help('cosine reward: correct answer at length 0.', default=1.0)
+    cosine_max_len_value_correct: float = _help('cosine reward: correct answer at max length.', default=0.5)
+    cosine_max_len: Optional[int] = _help('cosine reward: max length; default --max_completion_length.',
+                                          default=None)
+    repetition_n_grams: int = _help('repetition reward: n-gram size.', default=3)
+    repetition_max_penalty: float = _help('repetition reward: penalty when every n-gram repeats.', default=-1.0)
+
+
+@dataclass
+class RLHFArguments(GRPOGroup, PPOGroup, RewardModelGroup, RLHFGroup, TrainArguments):
+    """Arguments of `swift rlhf`: dpo, orpo, simpo, cpo, kto, rm, ppo, grpo."""
+    loss_scale: str = _help("Token loss weights; 'last_round' for alignment.", default='last_round')
+    loss_type: List[str] = _list('Loss variant(s) of the algorithm (dpo: sigmoid, hinge, ipo, ...; cpo: sigmoid, '
+                                 'hinge, ipo, simpo; kto: kto, apo_zero_unpaired; grpo: grpo, dapo, ...).')
+    temperature: Optional[float] = _help('Sampling temperature of ppo/grpo rollouts.', default=0.9)
+    top_k: Optional[int] = _help('Top-k of ppo/grpo rollouts.', default=50)
+    top_p: Optional[float] = _help('Top-p of ppo/grpo rollouts.', default=0.9)
+    repetition_penalty: Optional[float] = _help('Repetition penalty of ppo/grpo rollouts.', default=1.)
+
+    def validate(self):
+        TrainArguments.validate(self)
+        kind = self.rlhf_type
+        for name in self.loss_type:
+            choices = LOSS_TYPES.get('cpo' if kind == 'simpo' else kind, ())
+            if name not in choices:
+                hint = f'choose from {", ".join(choices)}' if choices else f'{kind} has no loss variants'
+                raise ArgumentError(f'--loss_type {name} is not a {kind} loss: {hint}.')
+        if self.loss_weights and len(self.loss_weights) != len(self.loss_type):
+            raise ArgumentError(f'--loss_weights has {len(self.loss_weights)} values for {len(self.loss_type)} '
+                                '--loss_type values: give one weight per loss.')
+        if self.ref_model and kind not in REF_MODEL_TYPES:
+            raise ArgumentError(f'--ref_model is used by {", ".join(REF_MODEL_TYPES)} only; drop it for {kind}.')
+        if kind in REF_MODEL_TYPES and self.train_type == 'full' and not self.ref_model:
+            raise ArgumentError(f'Full-parameter {kind} needs a frozen reference: pass --ref_model (usually the '
+                                'same as --model), or train an adapter (--train_type lora).')
+        if kind == 'ppo' and not self.reward_model:
+            raise ArgumentError('--rlhf_type ppo needs --reward_model (e.g. the output of --rlhf_type rm).')
+        if self.packing:
+            raise ArgumentError('--packing is for sft only: drop it for swift rlhf.')
+        if kind == 'grpo':
+            self._validate_grpo()
+
+    def _validate_grpo(self):
+        if not self.reward_funcs and not self.reward_model:
+            raise ArgumentError('--rlhf_type grpo needs --reward_funcs (accuracy, format, cosine, repetition or a '
+                                'plugin) and/or --reward_model.')
+        n_rewards = len(self.reward_funcs) + (1 if self.reward_model else 0)
+        if self.reward_weights and len(self.reward_weights) != n_rewards:
+            raise ArgumentError(f'--reward_weights has {len(self.reward_weights)} values for {n_rewards} rewards '
+                                '(the --reward_funcs, then --reward_model): give one weight per reward.')
+        if self.num_generations < 2:
+            raise ArgumentError('--num_generations must be >= 2: GRPO compares completions of the same prompt.')
+        batch = self.per_device_train_batch_size * self.gradient_accumulation_steps * _world_size()
+        if batch % self.num_generations:
+            raise ArgumentError(f'The generation batch (per_device_train_batch_size x gradient_accumulation_steps x '
+                                f'processes = {batch}) must be a multiple of --num_generations '
+                                f'{self.num_generations}: set --per_device_train_batch_size to a multiple of it.')
+        if self.use_vllm and not torch.cuda.is_available():
+            raise ArgumentError('--use_vllm needs a CUDA GPU: drop --use_vllm to generate with transformers.')
+        if self.async_generate:
+            raise ArgumentError('--async_generate is not supported in this version: drop it.')
+
+    def resolve(self):
+        TrainArguments.resolve(self)
+        if self.beta is None:
+            self.beta = {'simpo': 2.0, 'grpo': 0.04}.get(self.rlhf_type, 0.1)
+        if self.cosine_max_len is None:
+            self.cosine_max_len = self.max_completion_length
+        if self.rlhf_type == 'rm' and self.num_labels is None:
+            self.num_labels, self.task_type = 1, 'seq_cls'
+
+
+def _world_size() -> int:
+    return int(os.environ.get('WORLD_SIZE', '1'))

@@ -1,0 +1,210 @@
+"""`swift infer`: chat in the terminal, or run a dataset through the model into a result jsonl (+ acc/rouge)."""
+import dataclasses
+import json
+import os
+import sys
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+from swift.arguments.infer_args import InferArguments
+from swift.utils import ArgumentError, get_logger
+from .base import build_template, load_datasets, load_model_tokenizer, to_args
+
+logger = get_logger()
+CLI_HELP = ('Type a message and press Enter. A line ending with \\ continues on the next line; `multi-line` '
+            'switches to multi-line input ending with #, `single-line` back. Commands: clear (forget the '
+            'conversation), reset-system (set a new system prompt), exit or quit.')
+
+
+def request_config_from_args(args: InferArguments, **overrides):
+    from swift.infer import RequestConfig
+    config = RequestConfig(
+        max_tokens=args.max_new_tokens, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+        repetition_penalty=args.repetition_penalty, num_beams=args.num_beams, stop=list(args.stop_words),
+        stream=args.stream, logprobs=args.logprobs, top_logprobs=args.top_logprobs)
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config
+
+
+def build_engine(args: InferArguments):
+    """The engine --infer_backend names; for pt, --merge_lora merges the adapters into the base in memory."""
+    from swift.infer.utils import parse_adapters
+    adapters = parse_adapters(args.adapters)
+    default_config = request_config_from_args(args, stream=False)
+    if args.infer_backend != 'pt':
+        from swift.infer.backends import build_gpu_engine
+        return build_gpu_engine(args, adapters, default_config)
+    from swift.infer import PtEngine
+    model, tokenizer = load_model_tokenizer(args)
+    template = build_template(args, tokenizer, mode='infer')
+    if args.merge_lora:
+        model = merge_lora(model, adapters)
+        adapters = {}
+    return PtEngine.from_model_template(model, template, args.max_batch_size, adapters=adapters,
+                                        default_config=default_config)
+
+
+def merge_lora(model, adapters: Dict[str, str]):
+    """Apply and merge every adapter into the base weights (in memory; `swift export` saves merged models)."""
+    from peft import PeftModel
+    for name, path in adapters.items():
+        model = PeftModel.from_pretrained(model, path, adapter_name=name).merge_and_unload()
+        logger.info(f'Merged adapter {path} into the base model (in memory).')
+    return model
+
+
+class SwiftInfer:
+    args_class = InferArguments
+    prog = 'swift infer'
+
+    def __init__(self, args: Union[None, InferArguments, Sequence[str]] = None):
+        self.args = to_args(self.args_class, args, self.prog)
+
+    def run(self):
+        engine = build_engine(self.args)
+        try:
+            if self.args.dataset or self.args.val_dataset:
+                return self.infer_dataset(engine)
+            return self.infer_cli(engine)
+        finally:
+            engine.close()
+
+    # ----- interactive -----
+    def infer_cli(self, engine, stdin=None, stdout=None) -> None:
+        from swift.infer import InferRequest
+        stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
+        args = self.args
+        config = request_config_from_args(args, stream=args.num_beams == 1)
+        print(CLI_HELP, file=stdout)
+        system, messages, multi_line = args.system, [], False
+        while True:
+            query = read_query(stdin, stdout, '<<< ', multi_line)
+            if query is None or query.strip() in ('exit', 'quit'):
+                return
+            command = query.strip()
+            if command in ('multi-line', 'single-line'):
+                multi_line = command == 'multi-line'
+                continue
+            if command == 'clear':
+                messages = []
+                print('[history cleared]', file=stdout)
+                continue
+            if command == 'reset-system':
+                system = read_query(stdin, stdout, '<<<[system] ', multi_line) or None
+                messages = []
+                continue
+            messages.append({'role': 'user', 'content': query})
+            head = [{'role': 'system', 'content': system}] if system is not None else []
+            response = _chat(engine, InferRequest(head + messages), config, stdout)
+            messages.append({'role': 'assistant', 'content': response})
+
+    # ----- dataset -----
+    def infer_dataset(self, engine) -> Dict[str, Any]:
+        from swift.infer import InferRequest
+        args = self.args
+        rows = self._rows()
+        requests, references = [], []
+        for row in rows:
+            messages = list(row['messages'])
+            reference = messages.pop()['content'] if messages and messages[-1]['role'] == 'assistant' else None
+            requests.append(InferRequest(messages, tools=row.get('tools') or None))
+            references.append(reference)
+        config = request_config_from_args(args, stream=False)
+        responses = engine.infer(requests, config, use_tqdm=True)
+        result_path = args.result_path or args.default_result_path()
+        results = [_result_row(row, req, ref, resp) for row, req, ref, resp in
+                   zip(rows, requests, references, responses)]
+        _write_jsonl(result_path, results)
+        print(f'[INFO] result_path: {os.path.abspath(result_path)}')
+        metrics = compute_metric(args.metric, [r['response'] for r in results], references) if args.metric else {}
+        if metrics:
+            print(f'[INFO] {args.metric}: {json.dumps(metrics)}')
+        return {'result_path': os.path.abspath(result_path), 'metrics': metrics, 'num_rows': len(results)}
+
+    def _rows(self) -> List[Dict[str, Any]]:
+        args = self.args
+        if args.val_dataset:
+            only_val = dataclasses.replace(args, dataset=list(args.val_dataset), val_dataset=[], split_dataset_ratio=0.)
+            dataset = load_datasets(only_val)[0]
+        else:  # the held-out split of --dataset, or all of it with --split_dataset_ratio 0
+            train, val = load_datasets(args)
+            dataset = val if val is not None else train
+        if args.val_dataset_sample is not None and args.val_dataset_sample < len(dataset):
+            dataset = dataset.shuffle(seed=args.data_seed).select(range(args.val_dataset_sample))
+        return [dict(row) for row in dataset]
+
+
+def read_query(stdin, stdout, prompt: str, multi_line: bool) -> Optional[str]:
+    """One user input: lines ending with \\ continue; in multi-line mode input ends at a line ending with #."""
+    lines = []
+    print(prompt, end='', file=stdout, flush=True)
+    while True:
+        line = stdin.readline()
+        if not line:
+            return '\n'.join(lines) if lines else None
+        line = line.rstrip('\n')
+        if multi_line and line.endswith('#'):
+            lines.append(line[:-1])
+            return '\n'.join(lines)
+        if not multi_line and not line.endswith('\\'):
+            lines.append(line)
+            return '\n'.join(lines)
+        lines.append(line[:-1] if line.endswith('\\') else line)
+
+
+def _chat(engine, request, config, stdout) -> str:
+    if not config.stream:
+        text = engine.infer([request], config)[0].choices[0].message.content or ''
+        print(text, file=stdout, flush=True)
+        return text
+    parts = []
+    for chunk in engine.infer([request], config)[0]:
+        delta = chunk.choices[0].delta.content if chunk.choices else None
+        if delta:
+            parts.append(delta)
+            print(delta, end='', file=stdout, flush=True)
+    print(file=stdout, flush=True)
+    return ''.join(parts)
+
+
+def _result_row(row, request, reference, response) -> Dict[str, Any]:
+    choice = response.choices[0]
+    out = {k: v for k, v in row.items() if k not in ('messages', 'tools')}
+    out['messages'] = request.messages
+    if request.tools:
+        out['tools'] = request.tools
+    out['response'] = choice.message.content or ''
+    if choice.message.tool_calls:
+        out['tool_calls'] = [c.to_dict() for c in choice.message.tool_calls]
+    out['labels'] = reference
+    if choice.logprobs is not None:
+        out['logprobs'] = choice.logprobs
+    return out
+
+
+def compute_metric(metric: str, predictions: List[str], references: List[Optional[str]]) -> Dict[str, float]:
+    """'acc': exact match after stripping; 'rouge': mean ROUGE-L and BLEU-4 F (rows without a reference skipped)."""
+    pairs = [(p, r) for p, r in zip(predictions, references) if r is not None]
+    if not pairs:
+        raise ArgumentError(f'--metric {metric} needs reference answers: the dataset rows have no final '
+                            'assistant message.')
+    if metric == 'acc':
+        return {'acc': sum(p.strip() == r.strip() for p, r in pairs) / len(pairs)}
+    from swift.trainers.metrics import nlg_scores
+    scores = nlg_scores([p for p, _ in pairs], [r for _, r in pairs])
+    return {name: sum(values) / len(values) for name, values in scores.items()}
+
+
+def _write_jsonl(path: str, rows: List[Dict[str, Any]]) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, 'w', encoding='utf-8') as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + '\n')
+
+
+def infer_main(args: Union[None, InferArguments, Sequence[str]] = None):
+    return SwiftInfer(args).run()
+
+
+if __name__ == '__main__':
+    infer_main()

@@ -1,0 +1,2 @@
+"""swift rlhf trainers: thin subclasses over trl's (DPO, KTO, CPO/SimPO, ORPO, Reward, GRPO) and our own PPO."""
+from .build import BUILDERS, train_rlhf, trl_config

@@ -1,0 +1,68 @@
+"""Thin subclasses over trl's offline preference trainers. Datasets arrive already encoded by our template (see
+swift/template/rlhf.py), so each subclass only skips trl's own prompt extraction and tokenisation."""
+import warnings
+
+with warnings.catch_warnings():  # CPO/ORPO live in trl.experimental (trl >= 1.0)
+    warnings.simplefilter('ignore')
+    from trl.experimental.cpo import CPOTrainer as HfCPOTrainer
+    from trl.experimental.orpo import ORPOTrainer as HfORPOTrainer
+from trl import DPOTrainer as HfDPOTrainer
+from trl import KTOTrainer as HfKTOTrainer
+from trl import RewardTrainer as HfRewardTrainer
+
+from .mixin import SwiftMixin
+
+
+class DPOTrainer(SwiftMixin, HfDPOTrainer):
+    """Rows: prompt_ids, chosen_ids, rejected_ids (trl's processed format)."""
+
+    def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
+        return dataset
+
+
+class RewardTrainer(SwiftMixin, HfRewardTrainer):
+    """Rows: chosen_ids, rejected_ids (prompt + completion each)."""
+
+    def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
+        return dataset
+
+
+class KTOTrainer(SwiftMixin, HfKTOTrainer):
+    """Rows: prompt_ids, completion_ids, label; the KL completions are added as trl does (rotated by one within
+    each batch)."""
+
+    def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
+        if not self.calculate_KL:
+            return dataset
+
+        def add_kl_completion_ids(batch):
+            batch['KL_completion_ids'] = batch['completion_ids'][-1:] + batch['completion_ids'][:-1]
+            return batch
+        return dataset.map(add_kl_completion_ids, batched=True, batch_size=args.per_device_train_batch_size)
+
+
+class _PairedLegacyMixin:
+    """CPO/ORPO tokenise rows in `tokenize_row`; our rows already carry its output columns."""
+
+    def tokenize_row(self, feature, model=None):
+        return feature
+
+
+class CPOTrainer(SwiftMixin, _PairedLegacyMixin, HfCPOTrainer):
+    """CPO and SimPO (loss_type='simpo')."""
+
+
+class ORPOTrainer(SwiftMixin, _PairedLegacyMixin, HfORPOTrainer):
+    pass
+
+
+def legacy_pair_columns(pair):
+    """prompt/chosen/rejected ids -> the column layout CPO/ORPO's tokenize_row produces."""
+    prompt = pair['prompt_ids']
+    out = {'prompt_input_ids': prompt, 'prompt_attention_mask': [1] * len(prompt)}
+    for side in ('chosen', 'rejected'):
+        ids = pair[f'{side}_ids']
+        out[f'{side}_input_ids'] = prompt + ids
+        out[f'{side}_attention_mask'] = [1] * (len(prompt) + len(ids))
+        out[f'{side}_labels'] = [-100] * len(prompt) + ids
+    return out
