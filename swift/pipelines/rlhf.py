@@ -27,13 +27,28 @@ class SwiftRLHF:
         train_dataset = encode_for_rlhf(args, template, raw_train, 'train')
         val_dataset = None if raw_val is None else encode_for_rlhf(args, template, raw_val, 'val')
         if args.dry_run:
-            print(f'[dry run] first encoded {args.rlhf_type} row: {train_dataset[0]}')
+            _print_dry_run(args.rlhf_type, template, train_dataset)
             return None
         if args.rlhf_type == 'ppo':
             from swift.trainers.rlhf.ppo import train_ppo
             return train_ppo(args, model, template, train_dataset)
         from swift.trainers.rlhf.build import train_rlhf
         return train_rlhf(args, model, template, train_dataset, val_dataset)
+
+
+def _print_dry_run(rlhf_type: str, template, dataset) -> None:
+    """The first encoded row decoded field by field, and token-length statistics of each field."""
+    import numpy as np
+    row = dataset[0]
+    id_fields = [k for k, v in row.items() if k.endswith('ids') and isinstance(v, list) and v and isinstance(v[0], int)]
+    print(f'[dry run] one encoded {rlhf_type} row:')
+    for key in id_fields:
+        print(f'--- {key} ({len(row[key])} tokens)\n{template.decode(row[key], skip_special_tokens=False)}')
+    print(f'[dry run] dataset statistics: {len(dataset)} rows')
+    for key in id_fields:
+        lengths = np.array([len(ids) for ids in dataset[key]])
+        p50, p90, p99 = np.percentile(lengths, [50, 90, 99])
+        print(f'  {key}: min {lengths.min()}, p50 {p50:.0f}, p90 {p90:.0f}, p99 {p99:.0f}, max {lengths.max()}')
 
 
 def _row_encoder(args, template, columns: List[str]) -> Callable[[Dict[str, Any]], List[Dict[str, Any]]]:

@@ -44,3 +44,15 @@ def test_pt_dry_run_supervises_all_tokens(tmp_path, capsys):
     line = next(x for x in out.splitlines() if x.startswith('[dry run] input_ids'))
     total, with_loss = [int(s.split()[0]) for s in line.split(': ')[1].split(', ')]
     assert with_loss >= total - 1
+
+
+def test_rlhf_dry_run_shows_pair(tmp_path, capsys):
+    from swift.pipelines.rlhf import rlhf_main
+    data = tmp_path / 'pref.jsonl'
+    data.write_text('\n'.join(json.dumps({'messages': [{'role': 'user', 'content': f'q{i}'},
+                                                       {'role': 'assistant', 'content': f'good {i}'}],
+                                          'rejected_response': f'bad {i}'}) for i in range(4)))
+    assert rlhf_main(['--rlhf_type', 'dpo', '--model', 'swift/tiny-qwen2', '--dataset', str(data),
+                      '--dry_run', 'true']) is None
+    out = capsys.readouterr().out
+    assert 'good' in out and 'bad' in out and 'dataset statistics' in out
