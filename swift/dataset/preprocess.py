@@ -58,7 +58,8 @@ def build_messages(system: Any, history: Any, query: Any, response: Any) -> List
     messages = [{'role': 'system', 'content': _require_str(system, 'system')}] if system else []
     messages += _history_messages(history)
     messages.append({'role': 'user', 'content': _require_str(query, 'query')})
-    messages.append({'role': 'assistant', 'content': _require_str(response, 'response')})
+    if response is not None:  # query-only rows serve inference; training drops them when encoding
+        messages.append({'role': 'assistant', 'content': _require_str(response, 'response')})
     return messages
 
 

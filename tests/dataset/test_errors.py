@@ -10,7 +10,7 @@ GOOD = {'query': 'q', 'response': 'r'}
 
 
 def test_malformed_rows_skipped_with_one_summary_line(write, swift_log):
-    rows = [GOOD] * 5 + ['{"query": "q", "response": '] + [GOOD, {'query': 'q'},
+    rows = [GOOD] * 5 + ['{"query": "q", "response": '] + [GOOD, {'query': 'q', 'response': ''},
                                                           {'messages': [{'role': 'assistant', 'content': 'a'},
                                                                         {'role': 'user', 'content': 'u'}]},
                                                           {'messages': []}, {'query': 'q', 'response': 3}]
@@ -59,3 +59,9 @@ def test_unknown_hub_id_fails_fast_offline(monkeypatch):
 def test_bad_columns_json():
     with pytest.raises(DatasetError, match='--columns must be a JSON object'):
         load_dataset(['x.jsonl'], columns='{bad')
+
+
+def test_query_only_rows_load_for_inference(write):
+    path = write('queries.jsonl', [{'query': 'what is 1+1?'}, {'query': 'hi', 'system': 'be brief'}])
+    train, _ = load_dataset([path])
+    assert [row['messages'][-1]['role'] for row in train] == ['user', 'user']

@@ -1,0 +1,148 @@
+"""What the GPU engines (vllm, lmdeploy) share: our template encodes the prompt (token ids go to the engine,
+never its own chat formatting), and the engine's cumulative outputs become our responses and stream chunks."""
+from typing import Dict, List, Optional
+
+from swift.utils import ArgumentError
+from .engine import InferEngine
+from .protocol import (AdapterRequest, ChatCompletionResponse, ChatCompletionResponseChoice,
+                       ChatCompletionResponseStreamChoice, ChatCompletionStreamResponse, ChatMessage, DeltaMessage,
+                       InferRequest, RequestConfig, UsageInfo, random_uuid)
+from .tool_call import parse_tool_calls, tool_call_format
+from .utils import end_token_ids, logprob_entry, text_stop_words
+
+
+class Output:
+    """One choice as a GPU engine reports it so far (cumulative)."""
+
+    def __init__(self, index: int, text: str, token_ids: List[int], finish_reason: Optional[str],
+                 logprobs: Optional[List[Dict]] = None):
+        self.index, self.text, self.token_ids = index, text, list(token_ids)
+        self.finish_reason, self.logprobs = finish_reason, logprobs or []
+
+
+class GpuEngine(InferEngine):
+    """Subclasses implement `_generate(ids, config, stop, adapter_request)`: an async iterator of list[Output]."""
+
+    def _init_template(self, model_id_or_path: str, template=None, *, model_type=None, default_system=None,
+                       max_length=None, use_hf=None, revision=None, hub_token=None, default_config=None):
+        from swift.model import get_model_tokenizer
+        from swift.template import get_template
+        _, tokenizer = get_model_tokenizer(model_id_or_path, load_model=False, model_type=model_type, use_hf=use_hf,
+                                           revision=revision, hub_token=hub_token)
+        if not hasattr(template, 'encode'):
+            template = get_template(template or tokenizer.model_meta.template, tokenizer,
+                                    default_system=default_system, max_length=max_length)
+        template.set_mode('infer')
+        self.template, self.tokenizer = template, tokenizer
+        self.model_dir = tokenizer.model_info.model_dir
+        self.model_name = str(self.model_dir).rstrip('/').split('/')[-1]
+        self.default_config = default_config or RequestConfig()
+        self.end_ids = end_token_ids(tokenizer, template, None)
+        self.tool_format = tool_call_format(template.tools_prompt)
+
+    def _merge(self, config: Optional[RequestConfig]) -> RequestConfig:
+        config = config or RequestConfig()
+        values = {k: (getattr(self.default_config, k) if v is None else v) for k, v in config.__dict__.items()}
+        values['stop'] = text_stop_words(self.template, self.end_ids, list(self.default_config.stop or []) +
+                                         list(config.stop or []))
+        return RequestConfig(**values)
+
+    async def infer_async(self, infer_request: InferRequest, request_config: Optional[RequestConfig] = None, *,
+                          adapter_request: Optional[AdapterRequest] = None):
+        config = self._merge(request_config)
+        ids = self.template.encode(infer_request.to_row(), mode='infer')['input_ids']
+        outputs = self._generate(ids, config, adapter_request)
+        request_id = f'chatcmpl-{random_uuid()}'
+        if config.stream:
+            return self._stream(outputs, infer_request, config, len(ids), request_id)
+        last = None
+        async for last in outputs:
+            pass
+        return self._response(last, infer_request, config, len(ids), request_id)
+
+    def _response(self, outs: List[Output], request, config, n_prompt, request_id) -> ChatCompletionResponse:
+        choices = []
+        for o in outs:
+            content, calls = parse_tool_calls(o.text, self.tool_format) if request.tools else (o.text, None)
+            logprobs = {'content': o.logprobs} if config.logprobs else None
+            choices.append(ChatCompletionResponseChoice(o.index, ChatMessage('assistant', content, calls),
+                                                        'tool_calls' if calls else o.finish_reason, logprobs))
+        return ChatCompletionResponse(self.model_name, choices, _usage(outs, n_prompt), id=request_id)
+
+    async def _stream(self, outputs, request, config, n_prompt, request_id):
+        sent: Dict[int, tuple] = {}  # index -> (characters, logprob entries) already sent
+        try:
+            async for outs in outputs:
+                choices = []
+                for o in outs:
+                    chars, n_lp = sent.get(o.index, (0, 0))
+                    if chars == -1:
+                        continue
+                    delta = DeltaMessage('assistant' if o.index not in sent else None, o.text[chars:])
+                    if o.finish_reason and request.tools:
+                        content, delta.tool_calls = parse_tool_calls(o.text, self.tool_format)
+                        delta.content = (content or '')[chars:] if delta.tool_calls else delta.content
+                    finish = ('tool_calls' if delta.tool_calls else o.finish_reason) if o.finish_reason else None
+                    new_lp = o.logprobs[n_lp:]
+                    if not (delta.content or finish or new_lp):
+                        continue
+                    sent[o.index] = (-1 if finish else len(o.text), len(o.logprobs))
+                    logprobs = {'content': new_lp} if config.logprobs else None
+                    choices.append(ChatCompletionResponseStreamChoice(o.index, delta, finish, logprobs))
+                if choices:
+                    yield ChatCompletionStreamResponse(self.model_name, choices, _usage(outs, n_prompt), id=request_id)
+        finally:
+            await self._abort(request_id)
+
+    async def _abort(self, request_id: str) -> None:
+        """Free the request in the engine when the consumer stopped early (engines that can, override)."""
+
+    def _logprob_entries(self, token_ids: List[int], per_token: List[Dict[int, float]]) -> List[Dict]:
+        """Entries from {token_id: logprob} maps (the chosen token is in each map)."""
+        entries = []
+        for token, alternatives in zip(token_ids, per_token):
+            top = sorted(alternatives.items(), key=lambda kv: -kv[1])
+            entries.append(logprob_entry(self.tokenizer, token, alternatives.get(token, float('nan')), top))
+        return entries
+
+    def _strip_end(self, token_ids: List[int], text: str) -> str:
+        """Engines are asked to keep special tokens; remove a final end token's text (EOS is not output)."""
+        if token_ids and token_ids[-1] in self.end_ids:
+            end = self.tokenizer.decode([token_ids[-1]], skip_special_tokens=False)
+            if text.endswith(end):
+                return text[:-len(end)]
+        return text
+
+
+def _usage(outs: List[Output], n_prompt: int) -> UsageInfo:
+    completion = sum(len(o.token_ids) for o in outs)
+    return UsageInfo(n_prompt, completion, n_prompt + completion)
+
+
+def gpu_engine_kwargs(args) -> dict:
+    return dict(model_type=args.model_type, default_system=args.system, max_length=args.max_length,
+                use_hf=args.use_hf, revision=args.model_revision, hub_token=args.hub_token, template=args.template)
+
+
+def build_gpu_engine(args, adapters: Dict[str, str], default_config: RequestConfig) -> InferEngine:
+    """The vllm or lmdeploy engine from InferArguments (imports the library only here)."""
+    if args.merge_lora:
+        raise ArgumentError(f'--merge_lora with --infer_backend {args.infer_backend}: merge first with '
+                            '`swift export --merge_lora true` and pass the merged model.')
+    common = dict(gpu_engine_kwargs(args), default_config=default_config)
+    if args.infer_backend == 'vllm':
+        from .vllm import VllmEngine
+        return VllmEngine(
+            args.model, args.torch_dtype, adapters=adapters, gpu_memory_utilization=args.gpu_memory_utilization,
+            tensor_parallel_size=args.tensor_parallel_size, pipeline_parallel_size=args.pipeline_parallel_size,
+            max_num_seqs=args.max_num_seqs, max_model_len=args.max_model_len,
+            disable_custom_all_reduce=args.disable_custom_all_reduce, enforce_eager=args.enforce_eager,
+            limit_mm_per_prompt=args.limit_mm_per_prompt, max_lora_rank=args.vllm_max_lora_rank,
+            enable_prefix_caching=args.enable_prefix_caching, **common)
+    from .lmdeploy import LmdeployEngine
+    if adapters:
+        raise ArgumentError('--infer_backend lmdeploy serves no LoRA adapters here: merge them first with '
+                            '`swift export --merge_lora true`, or use --infer_backend vllm or pt.')
+    return LmdeployEngine(args.model, args.torch_dtype, tp=args.tp, session_len=args.session_len,
+                          cache_max_entry_count=args.cache_max_entry_count, quant_policy=args.quant_policy,
+                          vision_batch_size=args.vision_batch_size, **common)

@@ -1,0 +1,135 @@
+"""One decode batch of the pt engine: left-padded prefill, then a KV-cached decode loop with vectorised sampling.
+
+Rows that finish leave the batch at once (the cache, mask and sampler are compacted), so long requests do not
+pay for short ones; a cancelled request (client gone) drops its rows the same way.
+"""
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from transformers import DynamicCache
+
+from .sampling import BatchSampler
+from .utils import IncrementalDecoder, find_stop, logprob_entry
+
+
+class Choice:
+    """The state of one generated sequence (one of a request's n choices)."""
+
+    def __init__(self, job, index: int):
+        self.job, self.index = job, index
+        self.tokens: List[int] = []
+        self.logprobs: List[Dict] = []
+        self.finish_reason: Optional[str] = None
+        self.text: Optional[str] = None  # final text, set when finished
+        needs_text = job.stream or bool(job.stop_words)
+        self.decoder = IncrementalDecoder(job.tokenizer) if needs_text else None
+        self.delta = ''  # text produced by the latest step (streaming)
+        self.new_logprobs: List[Dict] = []
+
+    @property
+    def finished(self) -> bool:
+        return self.finish_reason is not None
+
+    def add(self, token: int, logprob: Optional[Dict]) -> None:
+        """Append one sampled token and decide whether this choice is finished."""
+        job = self.job
+        self.tokens.append(token)
+        if logprob is not None:
+            self.logprobs.append(logprob)
+            self.new_logprobs.append(logprob)
+        if token in job.end_ids:
+            self._finish('stop', flush=True)
+            return
+        if self.decoder is not None:
+            before = len(self.decoder.text)
+            self.delta += self.decoder.step(token)
+            end = find_stop(self.decoder.text, job.stop_words, max(0, before - job.max_stop_len))
+            if end is not None:
+                cut = len(self.decoder.text) - end
+                self.delta = self.delta[:len(self.delta) - cut] if cut else self.delta
+                self.decoder.text = self.decoder.text[:end]
+                self._finish('stop')
+                return
+        if len(self.tokens) >= job.max_tokens:
+            self._finish('length', flush=True)
+
+    def _finish(self, reason: str, flush: bool = False) -> None:
+        self.finish_reason = reason
+        if self.decoder is not None:
+            if flush:
+                self.delta += self.decoder.flush()
+            self.text = self.decoder.text
+        else:
+            ids = self.tokens[:-1] if self.tokens and self.tokens[-1] in self.job.end_ids else self.tokens
+            self.text = self.job.tokenizer.decode(ids, skip_special_tokens=False)
+
+
+def _left_pad(prompts: Sequence[List[int]], pad_id: int, device):
+    width = max(len(p) for p in prompts)
+    ids = torch.tensor([[pad_id] * (width - len(p)) + list(p) for p in prompts], device=device)
+    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=device)
+    return ids, mask
+
+
+class DecodeBatch:
+    """Runs `choices` (all with the same adapter) to completion; `on_step(choices)` is called after each step."""
+
+    def __init__(self, model, choices: List[Choice], pad_id: int, on_step):
+        self.model, self.choices, self.on_step = model, choices, on_step
+        self.device = next(model.parameters()).device
+        self.pad_id = pad_id
+        self.want_logprobs = any(c.job.config.logprobs for c in choices)
+        self.top_n = max((c.job.config.top_logprobs or 0) for c in choices)
+
+    @torch.inference_mode()
+    def run(self) -> None:
+        prompts = [c.job.input_ids for c in self.choices]
+        ids, mask = _left_pad(prompts, self.pad_id, self.device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        sampler = BatchSampler([c.job.sampling for c in self.choices], prompts, self._vocab_size(), self.device)
+        cache = DynamicCache(config=self.model.config)
+        logits = self._forward(ids, mask, positions, cache)
+        next_pos = positions[:, -1] + 1
+        active = list(self.choices)
+        while active:
+            tokens = sampler.sample(logits)
+            self._record(active, tokens, logits)
+            self.on_step(active)
+            keep = [i for i, c in enumerate(active) if not c.finished and not c.job.cancelled]
+            if not keep:
+                return
+            if len(keep) < len(active):
+                index = torch.tensor(keep, device=self.device)
+                cache.batch_select_indices(index)
+                mask, tokens, next_pos = mask[index], tokens[index], next_pos[index]
+                sampler.select(index)
+                active = [active[i] for i in keep]
+            mask = torch.cat([mask, mask.new_ones(mask.shape[0], 1)], dim=1)
+            logits = self._forward(tokens[:, None], mask, next_pos[:, None], cache)
+            next_pos = next_pos + 1
+
+    def _vocab_size(self) -> int:
+        return self.model.get_output_embeddings().weight.shape[0]
+
+    def _forward(self, ids, mask, positions, cache) -> torch.Tensor:
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
+                         use_cache=True, logits_to_keep=1)
+        return out.logits[:, -1, :].float()
+
+    def _record(self, active: List[Choice], tokens: torch.Tensor, logits: torch.Tensor) -> None:
+        entries = self._logprobs(active, tokens, logits) if self.want_logprobs else [None] * len(active)
+        for choice, token, entry in zip(active, tokens.tolist(), entries):
+            choice.add(token, entry if choice.job.config.logprobs else None)
+
+    def _logprobs(self, active: List[Choice], tokens: torch.Tensor, logits: torch.Tensor) -> List[Dict]:
+        """Log-probabilities of the model's raw distribution (before temperature and penalties), as OpenAI."""
+        logp = logits.log_softmax(-1)
+        chosen = logp.gather(-1, tokens[:, None]).squeeze(-1).tolist()
+        top_values, top_ids = (logp.topk(self.top_n, dim=-1) if self.top_n else (None, None))
+        tokenizer = self.choices[0].job.tokenizer
+        entries = []
+        for i, (choice, token, lp) in enumerate(zip(active, tokens.tolist(), chosen)):
+            k = choice.job.config.top_logprobs or 0 if choice.job.config.logprobs else 0
+            top = list(zip(top_ids[i, :k].tolist(), top_values[i, :k].tolist())) if k else []
+            entries.append(logprob_entry(tokenizer, token, lp, top))
+        return entries
