@@ -19,7 +19,7 @@ class DeployGroup:
     owned_by: str = _help('`owned_by` of the models listed by GET /v1/models.', default='swift')
     served_model_name: Optional[str] = _help('Model name clients send; default: the last part of --model.',
                                              default=None)
-    verbose: bool = _help('Log every request and response.', default=True)
+    verbose: bool = _help('Log every request (model, stream, max_tokens, n).', default=True)
     log_interval: float = _help('Seconds between throughput log lines (tokens/s); -1 disables.', default=20)
     max_logprobs: int = _help('Most top_logprobs a client may ask for.', default=20)
 

@@ -134,8 +134,7 @@ class GenerationArguments:
 @dataclass
 class QuantizeArguments:
     group_title = 'quantization arguments'
-    quant_method: Optional[Literal['bnb', 'hqq', 'eetq']] = _help('Quantize the model when loading it.',
-                                                                   default=None)
+    quant_method: Optional[Literal['bnb', 'hqq', 'eetq']] = _help('Quantize the model when loading it.', default=None)
     quant_bits: Optional[int] = _help('Quantization bits (bnb: 4 or 8).', default=None)
     hqq_axis: Optional[int] = _help('hqq quantization axis.', default=None)
     bnb_4bit_compute_dtype: Optional[Literal['float16', 'bfloat16', 'float32']] = _help(

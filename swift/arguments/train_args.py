@@ -4,13 +4,13 @@ import datetime as dt
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import Any, Dict, List, Literal, Optional
 
 from transformers import Seq2SeqTrainingArguments
 
 from swift.utils import ArgumentError, get_logger
 from .base_args import BaseArguments
-from .groups import _help, _list
+from .groups import _help
 from .tuner_args import TunerArguments
 
 logger = get_logger()

@@ -54,4 +54,5 @@ def register_builtin_datasets() -> None:
         ms_dataset_id=SELF_COGNITION_ID, hf_dataset_id=SELF_COGNITION_ID,
         dataset_path=os.path.join(DATA_DIR, 'self_cognition.jsonl'),
         preprocess_func=SelfCognitionPreprocessor(), tags=['chat', 'self-cognition', '🔥'],
-        help='Who-are-you questions in Chinese and English; set the names with --model_name and --model_author.'), exist_ok=True)
+        help='Who-are-you questions in Chinese and English; set the names with --model_name and --model_author.'),
+        exist_ok=True)

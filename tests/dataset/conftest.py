@@ -37,4 +37,3 @@ def swift_log(caplog):
     caplog.set_level(logging.INFO, logger='swift')
     yield caplog
     logger.removeHandler(caplog.handler)
-

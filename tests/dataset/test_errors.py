@@ -11,9 +11,9 @@ GOOD = {'query': 'q', 'response': 'r'}
 
 def test_malformed_rows_skipped_with_one_summary_line(write, swift_log):
     rows = [GOOD] * 5 + ['{"query": "q", "response": '] + [GOOD, {'query': 'q', 'response': ''},
-                                                          {'messages': [{'role': 'assistant', 'content': 'a'},
-                                                                        {'role': 'user', 'content': 'u'}]},
-                                                          {'messages': []}, {'query': 'q', 'response': 3}]
+                                                           {'messages': [{'role': 'assistant', 'content': 'a'},
+                                                                         {'role': 'user', 'content': 'u'}]},
+                                                           {'messages': []}, {'query': 'q', 'response': 3}]
     path = write('data.jsonl', rows)
     train, _ = load_dataset([path])
     assert len(train) == 6

@@ -6,7 +6,6 @@ from datasets import IterableDataset
 from swift.dataset import load_dataset
 
 
-
 def user_assistant(query, response):
     return [{'role': 'user', 'content': query}, {'role': 'assistant', 'content': response}]
 

@@ -83,7 +83,8 @@ def test_callable_preprocess_func_and_preprocessor_call(write):
 
     def to_messages(dataset, num_proc=1, strict=False):
         return dataset.map(lambda r: {'messages': [{'role': 'user', 'content': r['a']},
-                                                   {'role': 'assistant', 'content': r['b']}]}, remove_columns=['a', 'b'])
+                                                   {'role': 'assistant', 'content': r['b']}]},
+                           remove_columns=['a', 'b'])
 
     register_dataset(DatasetMeta(dataset_name='tests-callable', dataset_path=data, preprocess_func=to_messages))
     train, _ = load_dataset(['tests-callable'])

@@ -1,6 +1,5 @@
 """An unchanged ms-swift 3.x registration file (docs' custom model/template/dataset example) works here."""
 import json
-import textwrap
 
 import pytest
 

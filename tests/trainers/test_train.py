@@ -108,7 +108,8 @@ def _agent_jsonl(tmp_path):
     data = tmp_path / 'agent.jsonl'
     with open(data, 'w', encoding='utf-8') as f:
         for i in range(4):  # responses of different lengths: the normalisation matters
-            response = f'Thought: look{" again" * i}.\nAction: search\nAction Input: {{"q": "sky"}}\nFinal Answer: Blue.'
+            response = (f'Thought: look{" again" * i}.\nAction: search\nAction Input: {{"q": "sky"}}\n'
+                        'Final Answer: Blue.')
             row = {'messages': [{'role': 'user', 'content': 'Sky color?'},
                                 {'role': 'assistant', 'content': response}]}
             f.write(json.dumps(row) + '\n')

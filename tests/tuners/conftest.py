@@ -9,6 +9,7 @@ from transformers import AutoModelForCausalLM
 from swift.arguments.tuner_args import TunerArguments
 from swift.model.tiny import get_tiny_model_dir
 
+
 @dataclass
 class Args(TunerArguments):
     """TunerArguments plus the BaseArguments/TrainingArguments fields prepare_model reads."""
