@@ -33,7 +33,8 @@ def train(args, model, template, train_dataset, val_dataset) -> Dict[str, Any]:
     trainer = Seq2SeqTrainer(
         model=model, args=training_args, data_collator=collator, train_dataset=train_dataset,
         eval_dataset=val_dataset, processing_class=template.tokenizer, callbacks=_callbacks(args, model),
-        swift_args=args, template=template, loss_func=loss_func, optimizers=_optimizers(args, model, training_args))
+        swift_args=args, template=template, loss_func=loss_func, optimizers=_optimizers(args, model, training_args),
+        **_metric_kwargs(args))
     if trainer.is_world_process_zero():
         args.save_args(args.output_dir)
     logger.info(f'output_dir: {args.output_dir}')
@@ -48,6 +49,12 @@ def train(args, model, template, train_dataset, val_dataset) -> Dict[str, Any]:
     if trainer.is_world_process_zero():
         _print_summary(args, trainable, result)
     return result
+
+
+def _metric_kwargs(args) -> Dict[str, Any]:
+    from swift.plugin.metric import get_metric
+    compute_metrics, preprocess = get_metric(args.metric)
+    return {'compute_metrics': compute_metrics, 'preprocess_logits_for_metrics': preprocess}
 
 
 def _check_plugins(args) -> None:

@@ -4,7 +4,7 @@ ms-swift 3.x names: `from swift.plugin import ORM, orms, loss_funcs, get_loss_fu
 """
 from .callback import build_callbacks, callbacks
 from .loss import get_loss_func, loss_funcs
-from .metric import check_metric, metrics
+from .metric import check_metric, get_metric, metrics
 from .optimizer import create_optimizer, optimizers
 from .orm import ORM, CosineReward, Format, MathAccuracy, RepetitionPenalty, completion_text, extract_answer, orms
 from .prm import PRM, prms

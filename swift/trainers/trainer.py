@@ -180,8 +180,11 @@ class Seq2SeqTrainer(HfSeq2SeqTrainer):
             for name, values in scores.items():
                 self._nlg[name].extend(values)
         with torch.no_grad():
-            loss = self.compute_loss(model, inputs)
-        return loss.detach(), None, None
+            if self.compute_metrics is None:
+                return self.compute_loss(model, inputs).detach(), None, None
+            # A --metric plugin: hand logits and labels to transformers, which gathers them for compute_metrics.
+            loss, outputs = self.compute_loss(model, inputs, return_outputs=True)
+        return loss.detach(), outputs.logits, inputs.get('labels')
 
     # ----- saving -----
     def _save(self, output_dir: Optional[str] = None, state_dict=None) -> None:
