@@ -4,7 +4,7 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any, Dict, List, Literal, Optional, Union
 
-from swift.utils import ArgumentError, get_logger
+from swift.utils import ArgumentError, did_you_mean, get_logger
 from swift.version import __version__
 from .groups import (DataArguments, GenerationArguments, ModelArguments, QuantizeArguments, TemplateArguments,
                      _help, _list)
@@ -22,8 +22,8 @@ class BaseGroup:
     group_title = 'base arguments'
     tuner_backend: Literal['peft', 'unsloth'] = _help("Tuner implementation: 'peft' (unsloth needs a GPU).",
                                                       default='peft')
-    train_type: Literal[TRAIN_TYPES] = _help('Tuner: ' + ', '.join(TRAIN_TYPES) + ' (alias --tuner_type).',
-                                             default='lora')
+    train_type: str = _help('Tuner: ' + ', '.join(TRAIN_TYPES) + ', or a tuner registered by --external_plugins '
+                            '(alias --tuner_type).', default='lora')
     adapters: List[str] = _list('Adapter ids or paths to load (and, in training, to keep training).')
     seed: int = _help('Random seed.', default=42)
     model_kwargs: Optional[Union[dict, str]] = _help('Extra model-specific arguments as JSON.', default=None)
@@ -58,9 +58,17 @@ class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, Templ
         self._import_plugins()
         if self.load_args:
             self._load_args_json()
+        self._check_train_type()
         if self.model is None:
             raise ArgumentError('--model is required (a model id, a local path, or swift/tiny-qwen2); '
                                 'with --adapters it is read from the adapter\'s args.json.')
+
+    def _check_train_type(self):
+        from swift.plugin import tuners
+        if self.train_type not in TRAIN_TYPES and self.train_type not in tuners:
+            known = list(TRAIN_TYPES) + list(tuners.keys())
+            raise ArgumentError(f'--train_type {self.train_type}: unknown tuner.{did_you_mean(self.train_type, known)}'
+                                f' Known: {", ".join(known)} (register your own with --external_plugins).')
 
     def _import_plugins(self):
         from swift.plugin.loader import import_plugin_files

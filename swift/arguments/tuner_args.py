@@ -11,6 +11,8 @@ from swift.utils import ArgumentError
 from .groups import _help, _list
 
 SUPPORTED_TRAIN_TYPES = ('lora', 'full', 'adalora', 'llamapro', 'vera', 'boft', 'fourierft')
+# ms-swift's train_type values; the ones not supported here are rejected by name.
+KNOWN_TRAIN_TYPES = SUPPORTED_TRAIN_TYPES + ('longlora', 'adapter', 'reft')
 LORA_INIT_WEIGHTS = ('true', 'false', 'gaussian', 'pissa', 'pissa_niter_<N>', 'olora', 'orthogonal')
 LORA_DTYPES = ('float16', 'bfloat16', 'float32', 'fp16', 'bf16', 'fp32')
 # Field-name prefixes of features this version declares but does not implement.
@@ -154,8 +156,8 @@ class TunerArguments:
             raise ArgumentError(f'--lorap_lr_ratio must be > 0, got {self.lorap_lr_ratio}.')
 
     def _validate_for_train_type(self, train_type: Optional[str]):
-        if train_type is None:
-            return
+        if train_type is None or train_type not in KNOWN_TRAIN_TYPES:
+            return  # a plugin tuner (or a typo): resolve() checks it once --external_plugins are imported
         if train_type not in SUPPORTED_TRAIN_TYPES:
             raise ArgumentError(f'--train_type {train_type} is not supported yet in this version; '
                                 f'supported: {", ".join(SUPPORTED_TRAIN_TYPES)}.')

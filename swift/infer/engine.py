@@ -5,6 +5,7 @@ ChatCompletionStreamResponse chunks per request); `await infer_async(request, co
 iterator of chunks. Engines implement `infer_async`; the synchronous `infer` here drives it on a private event
 loop thread (PtEngine overrides it to hand every request to its batch scheduler at once).
 """
+from abc import ABC, abstractmethod
 import asyncio
 import threading
 from typing import AsyncIterator, Iterator, List, Optional, Union
@@ -17,14 +18,15 @@ Response = Union[ChatCompletionResponse, Iterator[ChatCompletionStreamResponse]]
 AsyncResponse = Union[ChatCompletionResponse, AsyncIterator[ChatCompletionStreamResponse]]
 
 
-class InferEngine:
+class InferEngine(ABC):
     """Base class. Subclasses set `model_name` (the name servers report) and implement `infer_async`."""
     model_name: str = 'model'
     max_batch_size: int = 1
 
+    @abstractmethod
     async def infer_async(self, infer_request: InferRequest, request_config: Optional[RequestConfig] = None, *,
                           adapter_request: Optional[AdapterRequest] = None) -> AsyncResponse:
-        raise NotImplementedError
+        """One response, or an async iterator of chunks when request_config.stream."""
 
     def infer(self, infer_requests: List[InferRequest], request_config: Optional[RequestConfig] = None, *,
               adapter_request: Optional[AdapterRequest] = None, use_tqdm: bool = False) -> List[Response]:

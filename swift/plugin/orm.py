@@ -3,6 +3,7 @@
 ms-swift names: `from swift.plugin import ORM, orms`; `orms['my_reward'] = MyReward` registers a class (built with
 the matching GRPO arguments as keyword arguments) or a plain function.
 """
+from abc import ABC, abstractmethod
 import math
 import re
 from typing import Any, List, Optional
@@ -19,11 +20,12 @@ def completion_text(completion: Any) -> str:
     return str(completion)
 
 
-class ORM:
+class ORM(ABC):
     """Base class: subclasses implement `__call__(completions, **kwargs) -> list[float]`."""
 
+    @abstractmethod
     def __call__(self, completions: List[str], **kwargs) -> List[float]:
-        raise NotImplementedError
+        """One reward per completion; dataset columns (e.g. `solution`) arrive as keyword arguments."""
 
 
 _BOXED = re.compile(r'\\boxed\{')

@@ -191,12 +191,21 @@ class Seq2SeqTrainer(HfSeq2SeqTrainer):
         output_dir = output_dir or self.args.output_dir
         with disk_full_as_swift_error(output_dir):
             model = self.accelerator.unwrap_model(self.model)
-            if _is_peft(model):
+            tuner = self._plugin_tuner()
+            if tuner is not None:
+                if self.args.should_save:
+                    tuner.save_pretrained(model, output_dir, state_dict=state_dict)
+            elif _is_peft(model):
                 self._save_adapter(model, output_dir, state_dict)
             else:
                 super()._save(output_dir, state_dict)
             if self.args.should_save and self.swift_args is not None:
                 self.swift_args.save_args(output_dir)
+
+    def _plugin_tuner(self):
+        from swift.plugin import tuners
+        train_type = getattr(self.swift_args, 'train_type', None)
+        return tuners.get(train_type) if train_type in tuners else None
 
     def _save_adapter(self, model, output_dir: str, state_dict) -> None:
         from swift.tuners import save_adapter

@@ -18,6 +18,11 @@ def prepare_model(args, model):
     peft tuners return a PeftModel; 'full' and 'llamapro' return the (expanded) transformers model.
     """
     train_type = args.train_type
+    from swift.plugin import tuners
+    if train_type in tuners:
+        model = tuners.get(train_type).prepare_model(args, model)
+        logger.info(f'{train_type} (plugin): {get_trainable_summary(model)}')
+        return model
     if train_type not in SUPPORTED_TRAIN_TYPES:
         raise ArgumentError(f'--train_type {train_type} is not supported yet in this version; '
                             f'supported: {", ".join(SUPPORTED_TRAIN_TYPES)}.')
