@@ -1,7 +1,9 @@
 """PtEngine: transformers models on CPU or GPU, with a batch scheduler and per-request LoRA adapters.
 
 Requests (sync or async) become jobs on one queue; a background thread takes up to `max_batch_size` rows
-(a request with n > 1 brings n rows) that use the same adapter and runs them as one DecodeBatch.
+(a request with n > 1 brings n rows) that use the same adapter and runs them as one DecodeBatch. While it runs,
+jobs at the head of the queue with the same adapter join it at step boundaries as rows free up (continuous
+batching); a job for another adapter stops the joining, so the batch drains and that job goes next.
 """
 import asyncio
 import queue
@@ -15,6 +17,7 @@ from .engine import InferEngine
 from .protocol import AdapterRequest, InferRequest, RequestConfig
 from .pt_batch import DecodeBatch
 from .pt_job import DONE, Job, beam_search
+from .pt_prefix import PrefixStore
 from .tool_call import tool_call_format
 from .utils import end_token_ids, parse_adapters
 
@@ -68,6 +71,7 @@ class PtEngine(InferEngine):
         self.default_adapter = 'default' if getattr(model, 'peft_config', None) and 'default' in model.peft_config \
             else None
         self.adapters: Dict[str, str] = {}
+        self._prefixes = PrefixStore()
         for name, path in parse_adapters(adapters).items():
             self.add_adapter(name, path)
         self._lock = threading.Lock()
@@ -84,6 +88,7 @@ class PtEngine(InferEngine):
         else:
             self.model = PeftModel.from_pretrained(self.model, path, adapter_name=name).eval()
         self.adapters[name] = path
+        self._prefixes.clear()  # cached prefix KV was computed with the previous weights
         if name == 'default':
             self.default_adapter = name
         logger.info(f'Loaded adapter {name!r} from {path}')
@@ -184,27 +189,50 @@ class PtEngine(InferEngine):
                 rows += job.config.n
         return batch
 
+    def _take_more(self, adapter: Optional[str], free: int, running: List[Job]) -> list:
+        """Choices of the jobs at the head of the queue that can join the running batch (same adapter, no beams,
+        fitting in `free` rows); they are added to `running` so that errors reach them."""
+        taken = []
+        with self._wakeup:
+            while self._pending:
+                job = self._pending[0]
+                if job.cancelled:
+                    self._pending.popleft()
+                    continue
+                if job.adapter != adapter or job.beam or job.config.n > free:
+                    break
+                taken.append(self._pending.popleft())
+                free -= job.config.n
+        running.extend(taken)
+        return [c for job in taken for c in job.choices]
+
     def _run(self, jobs: List[Job]) -> None:
+        running, adapter = list(jobs), jobs[0].adapter
         try:
-            with self._use_adapter(jobs[0].adapter):
+            with self._use_adapter(adapter):
                 if jobs[0].beam:
                     beam_search(self.model, jobs[0])
                 else:
                     choices = [c for job in jobs for c in job.choices]
                     pad_id = self.tokenizer.pad_token_id
                     pad_id = self.tokenizer.eos_token_id if pad_id is None else pad_id
-                    DecodeBatch(self.model, choices, pad_id, _emit).run()
+                    DecodeBatch(self.model, choices, pad_id, _emit, max_rows=self.max_batch_size,
+                                take_more=lambda free: self._take_more(adapter, free, running),
+                                prefixes=self._prefixes, adapter=adapter).run()
         except Exception as e:  # noqa: BLE001 - reported to every waiting caller instead of killing the thread
             logger.exception('inference batch failed')
-            for job in jobs:
-                if not job.done:
+            for job in running:
+                if not job.done and not job.cancelled:
                     job.sink(e)
 
 
 def _emit(active) -> None:
     """After each step: stream chunks, and the final response of every job whose choices are all finished."""
     for job in dict.fromkeys(c.job for c in active):
-        job.emit_step()
+        try:
+            job.emit_step()
+        except RuntimeError:  # its caller's event loop is closed: the client is gone, so drop the job's rows
+            job.cancelled = True
 
 
 def _in_peft(model, name: str) -> bool:

@@ -1,15 +1,21 @@
 """One decode batch of the pt engine: left-padded prefill, then a KV-cached decode loop with vectorised sampling.
 
 Rows that finish leave the batch at once (the cache, mask and sampler are compacted), so long requests do not
-pay for short ones; a cancelled request (client gone) drops its rows the same way.
+pay for short ones; a cancelled request (client gone) drops its rows the same way. With a SlotCache (most
+decoder-only models) the batch is continuous: between steps, waiting requests are prefilled (reusing a cached
+shared prefix) and join the running rows; other models use a DynamicCache and run to completion.
 """
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 from transformers import DynamicCache
 
+from .pt_cache import HEADROOM, SlotCache, merge, num_cache_layers, supports_slots
+from .pt_prefix import PrefixStore, place_prefix
 from .sampling import BatchSampler
 from .utils import IncrementalDecoder, find_stop, logprob_entry
+
+PREFILL_GROUP = 8  # rows per prefill forward: big enough for efficient matmuls, small enough to pad little
 
 
 class Choice:
@@ -71,18 +77,109 @@ def _left_pad(prompts: Sequence[List[int]], pad_id: int, device):
     return ids, mask
 
 
-class DecodeBatch:
-    """Runs `choices` (all with the same adapter) to completion; `on_step(choices)` is called after each step."""
+class Rows:
+    """The running rows of a slot batch: their choices, KV cache, last tokens, next positions and sampler."""
 
-    def __init__(self, model, choices: List[Choice], pad_id: int, on_step):
+    def __init__(self, choices, cache, tokens, next_pos, sampler):
+        self.choices, self.cache, self.tokens, self.next_pos, self.sampler = choices, cache, tokens, next_pos, sampler
+
+    def keep(self, index: List[int]) -> Optional['Rows']:
+        if not index:
+            return None
+        if len(index) < len(self.choices):
+            at = torch.tensor(index, device=self.tokens.device)
+            self.cache.select(at)
+            self.sampler.select(at)
+            self.choices = [self.choices[i] for i in index]
+            self.tokens, self.next_pos = self.tokens[at], self.next_pos[at]
+        return self
+
+
+class DecodeBatch:
+    """Runs `choices` (all with the same adapter) to completion; `on_step(choices)` is called after each step.
+    `take_more(free_rows)` (optional) returns more choices to join at a step boundary."""
+
+    def __init__(self, model, choices: List[Choice], pad_id: int, on_step,
+                 take_more: Optional[Callable[[int], List[Choice]]] = None, max_rows: Optional[int] = None,
+                 prefixes: Optional[PrefixStore] = None, adapter: Optional[str] = None):
         self.model, self.choices, self.on_step = model, choices, on_step
         self.device = next(model.parameters()).device
         self.pad_id = pad_id
-        self.want_logprobs = any(c.job.config.logprobs for c in choices)
-        self.top_n = max((c.job.config.top_logprobs or 0) for c in choices)
+        self.take_more, self.max_rows = take_more, max_rows or len(choices)
+        self.prefixes, self.adapter = prefixes, adapter
+        self.attn_impl = getattr(model.config, '_attn_implementation', None)
+        self.dtype = getattr(model, 'dtype', None) or torch.float32  # of the activations the mask is added to
 
     @torch.inference_mode()
     def run(self) -> None:
+        if not supports_slots(self.model):
+            return self._run_dynamic()
+        rows = self._admit_all(self.choices)
+        while True:
+            if self.take_more is not None and (rows is None or len(rows.choices) < self.max_rows):
+                more = self.take_more(self.max_rows - (len(rows.choices) if rows else 0))
+                rows = self._combine(rows, self._admit_all(more)) if more else rows
+            if rows is None:
+                return
+            rows = self._decode(rows)
+
+    def _admit_all(self, choices: List[Choice]) -> Optional[Rows]:
+        """Prefill in groups of similar prompt length (a request's n rows stay together), so that little of the
+        prefill is spent on padding."""
+        jobs = sorted(dict.fromkeys(c.job for c in choices), key=lambda job: len(job.input_ids))
+        rows, group = None, []
+        for i, job in enumerate(jobs):
+            group += [c for c in choices if c.job is job]
+            if len(group) >= PREFILL_GROUP or i == len(jobs) - 1:
+                rows, group = self._combine(rows, self._admit(group)), []
+        return rows
+
+    def _admit(self, choices: List[Choice]) -> Optional[Rows]:
+        """Prefill new rows (after the cached shared prefix, if any) and sample their first token."""
+        prompts = [c.job.input_ids for c in choices]
+        lengths = [len(p) for p in prompts]
+        width = max(lengths)
+        prefix = self.prefixes.lookup(self.model, self.adapter, prompts) if self.prefixes is not None else None
+        start = width - max(n - (prefix[0] if prefix else 0) for n in lengths)
+        ids, mask = _left_pad(prompts, self.pad_id, self.device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        cache = SlotCache(num_cache_layers(self.model), len(choices), width + HEADROOM, self.device)
+        cache.valid[:, :width] = mask.bool()
+        if prefix and start:
+            place_prefix(cache, prefix[1], lengths, start, width)
+        cache.length = start
+        logits = self._forward(ids[:, start:], mask, positions[:, start:], cache)
+        cache.length = width
+        sampler = BatchSampler([c.job.sampling for c in choices], prompts, self._vocab_size(), self.device)
+        rows = Rows(choices, cache, None, positions[:, -1] + 1, sampler)
+        return self._sample(rows, logits)
+
+    def _decode(self, rows: Rows) -> Optional[Rows]:
+        cache = rows.cache
+        cache.reserve(1)
+        cache.valid[:, cache.length] = True
+        mask = cache.step_mask(self.attn_impl, self.dtype)
+        logits = self._forward(rows.tokens[:, None], mask, rows.next_pos[:, None], cache)
+        cache.length += 1
+        rows.next_pos = rows.next_pos + 1
+        return self._sample(rows, logits)
+
+    def _sample(self, rows: Rows, logits: torch.Tensor) -> Optional[Rows]:
+        rows.tokens = rows.sampler.sample(logits)
+        self._record(rows.choices, rows.tokens, logits)
+        self.on_step(rows.choices)
+        return rows.keep([i for i, c in enumerate(rows.choices) if not c.finished and not c.job.cancelled])
+
+    def _combine(self, a: Optional[Rows], b: Optional[Rows]) -> Optional[Rows]:
+        if a is None or b is None:
+            return a or b
+        choices = a.choices + b.choices
+        sampler = BatchSampler([c.job.sampling for c in choices], [c.job.input_ids for c in choices],
+                               self._vocab_size(), self.device, generated=[c.tokens for c in choices])
+        return Rows(choices, merge(a.cache, b.cache), torch.cat([a.tokens, b.tokens]),
+                    torch.cat([a.next_pos, b.next_pos]), sampler)
+
+    def _run_dynamic(self) -> None:
         prompts = [c.job.input_ids for c in self.choices]
         ids, mask = _left_pad(prompts, self.pad_id, self.device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
@@ -117,16 +214,18 @@ class DecodeBatch:
         return out.logits[:, -1, :].float()
 
     def _record(self, active: List[Choice], tokens: torch.Tensor, logits: torch.Tensor) -> None:
-        entries = self._logprobs(active, tokens, logits) if self.want_logprobs else [None] * len(active)
+        want = any(c.job.config.logprobs for c in active)
+        entries = self._logprobs(active, tokens, logits) if want else [None] * len(active)
         for choice, token, entry in zip(active, tokens.tolist(), entries):
             choice.add(token, entry if choice.job.config.logprobs else None)
 
     def _logprobs(self, active: List[Choice], tokens: torch.Tensor, logits: torch.Tensor) -> List[Dict]:
         """Log-probabilities of the model's raw distribution (before temperature and penalties), as OpenAI."""
+        top_n = max((c.job.config.top_logprobs or 0) for c in active)
         logp = logits.log_softmax(-1)
         chosen = logp.gather(-1, tokens[:, None]).squeeze(-1).tolist()
-        top_values, top_ids = (logp.topk(self.top_n, dim=-1) if self.top_n else (None, None))
-        tokenizer = self.choices[0].job.tokenizer
+        top_values, top_ids = (logp.topk(top_n, dim=-1) if top_n else (None, None))
+        tokenizer = active[0].job.tokenizer
         entries = []
         for i, (choice, token, lp) in enumerate(zip(active, tokens.tolist(), chosen)):
             k = choice.job.config.top_logprobs or 0 if choice.job.config.logprobs else 0

@@ -19,7 +19,9 @@ class SamplingParams:
 
 class BatchSampler:
 
-    def __init__(self, params: List[SamplingParams], prompts: List[List[int]], vocab_size: int, device):
+    def __init__(self, params: List[SamplingParams], prompts: List[List[int]], vocab_size: int, device,
+                 generated: Optional[List[List[int]]] = None):
+        """`generated`: tokens already sampled per row (rows joining a running batch keep their penalties)."""
         self.params = list(params)
         self.vocab_size, self.device = vocab_size, device
 
@@ -33,14 +35,22 @@ class BatchSampler:
         self._any_rep = bool((self.rep != 1).any())
         self._any_freq = bool((self.presence != 0).any() or (self.frequency != 0).any())
         self._any_filter = bool(((self.top_k > 0) | (self.top_p < 1)).any())
-        self.seen = self._prompt_mask(prompts) if self._any_rep else None
-        self.counts = torch.zeros(len(params), vocab_size, device=device) if self._any_freq else None
+        generated = generated or [[] for _ in params]
+        self.seen = self._seen(prompts, generated) if self._any_rep else None
+        self.counts = self._counts(generated) if self._any_freq else None
 
-    def _prompt_mask(self, prompts: List[List[int]]) -> torch.Tensor:
+    def _seen(self, prompts: List[List[int]], generated: List[List[int]]) -> torch.Tensor:
         seen = torch.zeros(len(prompts), self.vocab_size, dtype=torch.bool, device=self.device)
         for i, ids in enumerate(prompts):
-            seen[i, torch.tensor(ids, dtype=torch.long, device=self.device)] = True
+            seen[i, torch.tensor(list(ids) + list(generated[i]), dtype=torch.long, device=self.device)] = True
         return seen
+
+    def _counts(self, generated: List[List[int]]) -> torch.Tensor:
+        counts = torch.zeros(len(generated), self.vocab_size, device=self.device)
+        for i, ids in enumerate(generated):
+            if ids:
+                counts[i] += torch.bincount(torch.tensor(ids, device=self.device), minlength=self.vocab_size)
+        return counts
 
     def select(self, keep: torch.Tensor) -> None:
         """Keep only the rows at `keep` (finished rows leave the batch)."""
