@@ -1,5 +1,4 @@
 """Fixtures: one LoRA checkpoint trained by `swift sft` (DoRA + rsLoRA) and helpers shared by the export tests."""
-import json
 import shutil
 
 import pytest
@@ -9,13 +8,8 @@ QA = [('What is 2 plus 2?', 'Four.'), ('Name a color.', 'Blue.'), ('Capital of F
 
 
 @pytest.fixture(scope='session')
-def chat_jsonl(tmp_path_factory):
-    path = tmp_path_factory.mktemp('data') / 'chat.jsonl'
-    with open(path, 'w', encoding='utf-8') as f:
-        for q, a in QA:
-            f.write(json.dumps({'messages': [{'role': 'user', 'content': q}, {'role': 'assistant', 'content': a}]})
-                    + '\n')
-    return str(path)
+def chat_jsonl(make_chat_jsonl):
+    return make_chat_jsonl(QA)
 
 
 @pytest.fixture(scope='session')

@@ -12,13 +12,8 @@ QA = [('What is 2 plus 2?', 'Four.'), ('Name a color.', 'Blue.'), ('Capital of F
 
 
 @pytest.fixture(scope='module')
-def qa_jsonl(tmp_path_factory):
-    path = tmp_path_factory.mktemp('data') / 'qa.jsonl'
-    with open(path, 'w', encoding='utf-8') as f:
-        for q, a in QA:
-            f.write(json.dumps({'messages': [{'role': 'user', 'content': q}, {'role': 'assistant', 'content': a}]})
-                    + '\n')
-    return str(path)
+def qa_jsonl(make_chat_jsonl):
+    return make_chat_jsonl(QA, 'qa.jsonl')
 
 
 def read_jsonl(path):

@@ -8,13 +8,8 @@ QA = [('What is 2 plus 2?', 'Four.'), ('Name a color.', 'Blue.'), ('Capital of F
 
 
 @pytest.fixture(scope='session')
-def chat_jsonl(tmp_path_factory):
-    path = tmp_path_factory.mktemp('data') / 'chat.jsonl'
-    with open(path, 'w', encoding='utf-8') as f:
-        for q, a in QA:
-            row = {'messages': [{'role': 'user', 'content': q}, {'role': 'assistant', 'content': a}]}
-            f.write(json.dumps(row) + '\n')
-    return str(path)
+def chat_jsonl(make_chat_jsonl):
+    return make_chat_jsonl(QA)
 
 
 @pytest.fixture(scope='session')
