@@ -1,12 +1,15 @@
 """Serving throughput of `swift deploy` (pt engine) with and without batching, and the decode step against the
 CPU's measured fp32 matmul peak.
 
-usage: OMP_NUM_THREADS=2 python -m bench.serve [--requests 64] [--concurrency 1 8 32] [--max_tokens 32]
+usage: OMP_NUM_THREADS=1 python -m bench.serve [--requests 64] [--concurrency 1 8 32] [--max_tokens 32] [--rounds 3]
 
-The server is a `swift deploy` subprocess on 127.0.0.1 serving a ~25M-parameter Qwen2-architecture model (fp32,
-random weights, bench.data.bench_model_dir); clients send short chat prompts (greedy, max_tokens 32) over HTTP.
-It runs once with --max_batch_size 32 (batching) and once with --max_batch_size 1 (batching off).
-Prints one JSON line per configuration, then the decode-step line.
+First the decode step: the engine in this process runs 32 requests, and each round also measures the fp32 peak
+with a large matmul, so that each ratio compares two measurements taken seconds apart. Then the servers: two
+`swift deploy` subprocesses on 127.0.0.1, one with --max_batch_size 32 (batching) and one with --max_batch_size 1
+(batching off), serving a ~25M-parameter Qwen2-architecture model (fp32, random weights,
+bench.data.bench_model_dir); clients send short chat prompts (greedy, max_tokens 32) over HTTP. At each
+concurrency the two loads alternate; the highest concurrency is repeated for --rounds rounds and the speed-up is
+the median. Prints one JSON line per measurement.
 """
 import argparse
 import json
@@ -18,6 +21,7 @@ import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import List
 
 import torch
@@ -57,34 +61,51 @@ def run_load(base: str, texts: List[str], concurrency: int, max_tokens: int) -> 
             'p99_latency_s': round(latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))], 3)}
 
 
-def serve_bench(model_dir: str, root: str, max_batch_size: int, args) -> List[dict]:
+@contextmanager
+def server(model_dir: str, root: str, max_batch_size: int):
     proc = DeployProcess(['--model', model_dir, '--torch_dtype', 'float32', '--served_model_name', 'bench',
                           '--max_batch_size', str(max_batch_size), '--verbose', 'false',
                           '--log_interval', '-1'], os.path.join(root, f'server-{max_batch_size}.log'))
-    rows = []
     try:
         proc.wait_ready(180)
         for _ in range(2):  # warm-up
             one_request(proc.base, 'hello', 4)
-        for concurrency in args.concurrency:
-            row = run_load(proc.base, prompts(args.requests), concurrency, args.max_tokens)
-            row = {'config': f'max_batch_size={max_batch_size}', **row}
-            print(json.dumps(row), flush=True)
-            rows.append(row)
+        yield proc.base
     finally:
         code = proc.stop()
         if code != 0:
             print(proc.output()[-3000:], file=sys.stderr)
-    return rows
 
 
-def matmul_peak_gflops(n: int = 2048, repeats: int = 10) -> float:
+def serve_bench(model_dir: str, root: str, args) -> None:
+    """Both servers run side by side (an idle one costs nothing), and the batched and unbatched loads alternate
+    within each round, so that the machine's speed drifting over minutes does not bias the speed-up."""
+    texts = prompts(args.requests)
+    with server(model_dir, root, MAX_BATCH) as batched, server(model_dir, root, 1) as single:
+        for concurrency in args.concurrency:
+            ratios = []
+            for round_ in range(args.rounds if concurrency == max(args.concurrency) else 1):
+                rows = {}
+                for name, base in (('max_batch_size=32', batched), ('max_batch_size=1', single)):
+                    load = run_load(base, texts, concurrency, args.max_tokens)
+                    rows[name] = {'config': name, 'round': round_, **load}
+                    print(json.dumps(rows[name]), flush=True)
+                ratios.append(rows['max_batch_size=32']['requests_per_s'] / rows['max_batch_size=1']['requests_per_s'])
+            print(json.dumps({'config': 'speedup', 'concurrency': concurrency,
+                              'requests_per_s_ratio': round(statistics.median(ratios), 2),
+                              'rounds': [round(r, 2) for r in ratios]}), flush=True)
+
+
+def matmul_peak_gflops(n: int = 2048, repeats: int = 2) -> float:
+    """The fp32 matmul rate of a large square matmul (best of `repeats`)."""
     a, b = torch.randn(n, n), torch.randn(n, n)
     torch.mm(a, b)
-    start = time.perf_counter()
+    best = float('inf')
     for _ in range(repeats):
+        start = time.perf_counter()
         torch.mm(a, b)
-    return 2 * n ** 3 * repeats / (time.perf_counter() - start) / 1e9
+        best = min(best, time.perf_counter() - start)
+    return 2 * n ** 3 / best / 1e9
 
 
 def decode_step_flops(model, batch: int, context: int) -> float:
@@ -95,63 +116,59 @@ def decode_step_flops(model, batch: int, context: int) -> float:
     return batch * (2 * linear + attention * cfg.num_hidden_layers)
 
 
-def _median_ms(fn, repeats: int = 15) -> float:
+def _best_s(fn, repeats: int = 5) -> float:
     fn()
-    times = []
+    best = float('inf')
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
-@torch.inference_mode()
-def floor_breakdown(model, batch: int, context: int) -> dict:
-    """Where a decode step's time goes below the engine: the model's Linear GEMMs alone at M=batch (the shapes a
-    decode step multiplies), and one transformers forward with a KV cache of `context` tokens."""
-    from transformers import DynamicCache
+def gemm_floor_s(model, batch: int) -> float:
+    """The model's Linear GEMMs alone at M=batch (the shapes a decode step multiplies), weights read from memory."""
     weights = [m.weight for m in model.modules() if isinstance(m, torch.nn.Linear)]
     inputs = {w.shape[1]: torch.randn(batch, w.shape[1]) for w in weights}
-    linear_ms = _median_ms(lambda: [torch.mm(inputs[w.shape[1]], w.t()) for w in weights])
-    ids = torch.randint(0, model.config.vocab_size, (batch, context))
-    cache = DynamicCache(config=model.config)
-    model(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=1)
-    step = torch.randint(0, model.config.vocab_size, (batch, 1))
-    mask = torch.ones(batch, context + 1, dtype=torch.long)
-
-    def forward():
-        model(input_ids=step, attention_mask=mask, past_key_values=cache, use_cache=True, logits_to_keep=1)
-        cache.crop(-1)  # keep the context length fixed across repeats
-    return {'linear_gemms_ms': round(linear_ms, 2), 'hf_forward_ms': round(_median_ms(forward), 2)}
+    with torch.inference_mode():
+        return _best_s(lambda: [torch.nn.functional.linear(inputs[w.shape[1]], w) for w in weights])
 
 
-def decode_step_bench(model_dir: str, max_tokens: int) -> dict:
-    """The engine's batch-32 decode step: (time for max_tokens tokens - time for 1 token) / (max_tokens - 1)."""
+def decode_step_bench(model_dir: str, max_tokens: int, rounds: int) -> dict:
+    """The engine's batch-32 decode step, (time for max_tokens tokens - time for 1 token) / (max_tokens - 1), as a
+    multiple of the step's matmul FLOPs at the fp32 peak measured in the same round; median over rounds. The GEMM
+    floor (the Linear GEMMs alone) is reported the same way: the part of the step no engine can remove."""
     from swift.infer import InferRequest, PtEngine, RequestConfig
     engine = PtEngine(model_dir, 'float32', max_batch_size=MAX_BATCH)
     requests = [InferRequest([{'role': 'user', 'content': p}]) for p in prompts(MAX_BATCH, seed=1)]
 
     def timed(tokens: int):
-        engine.infer(requests[:2], RequestConfig(max_tokens=2, temperature=0))  # warm-up
-        best = float('inf')
-        for _ in range(3):
+        best, out = float('inf'), None
+        for _ in range(2):
             start = time.perf_counter()
             out = engine.infer(requests, RequestConfig(max_tokens=tokens, temperature=0))
             best = min(best, time.perf_counter() - start)
         return best, out
 
-    t_one, _ = timed(1)
-    t_all, out = timed(max_tokens)
-    step = (t_all - t_one) / (max_tokens - 1)
-    context = int(sum(r.usage.prompt_tokens for r in out) / len(out) + max_tokens / 2)
-    flops = decode_step_flops(engine.model, MAX_BATCH, context)
-    peak = matmul_peak_gflops()
-    ideal = flops / (peak * 1e9)
-    floors = floor_breakdown(engine.model, MAX_BATCH, context)
+    engine.infer(requests, RequestConfig(max_tokens=2, temperature=0))  # warm-up
+    rows = []
+    for _ in range(rounds):
+        peak = matmul_peak_gflops() * 1e9
+        t_one, _ = timed(1)
+        t_all, out = timed(max_tokens)
+        step = (t_all - t_one) / (max_tokens - 1)
+        context = int(sum(r.usage.prompt_tokens for r in out) / len(out) + max_tokens / 2)
+        ideal = decode_step_flops(engine.model, MAX_BATCH, context) / peak
+        rows.append({'step_ms': step * 1e3, 'peak_gflops': peak / 1e9, 'ideal_ms': ideal * 1e3,
+                     'ratio': step / ideal, 'gemm_ratio': gemm_floor_s(engine.model, MAX_BATCH) / ideal})
     engine.close()
-    return {'config': 'decode_step', 'batch': MAX_BATCH, 'context': context, 'engine_step_ms': round(step * 1e3, 2),
-            **floors, 'step_gflop': round(flops / 1e9, 3), 'matmul_peak_gflops': round(peak, 1),
-            'ideal_step_ms': round(ideal * 1e3, 2), 'ratio_to_peak': round(step / ideal, 2)}
+
+    def med(key: str, digits: int = 2) -> float:
+        return round(statistics.median(r[key] for r in rows), digits)
+    return {'config': 'decode_step', 'batch': MAX_BATCH, 'context': context, 'rounds': rounds,
+            'engine_step_ms': med('step_ms'), 'matmul_peak_gflops': med('peak_gflops', 1),
+            'ideal_step_ms': med('ideal_ms'), 'ratio_to_peak': med('ratio'),
+            'gemm_floor_ratio_to_peak': med('gemm_ratio'), 'ratio_rounds': [round(r['ratio'], 2) for r in rows]}
 
 
 def main():
@@ -159,18 +176,16 @@ def main():
     parser.add_argument('--requests', type=int, default=64)
     parser.add_argument('--concurrency', type=int, nargs='+', default=[1, 8, 32])
     parser.add_argument('--max_tokens', type=int, default=32)
+    parser.add_argument('--rounds', type=int, default=3,
+                        help='Repeats of the decode-step measurement and of the highest-concurrency load.')
     parser.add_argument('--root', default=None, help='Where the benchmark model is built (default: a temp dir).')
     args = parser.parse_args()
     threads = os.environ.get('OMP_NUM_THREADS')
     print(json.dumps({'OMP_NUM_THREADS': threads, 'torch_threads': torch.get_num_threads()}), flush=True)
     root = args.root or tempfile.mkdtemp(prefix='swift-bench-serve-')
     model_dir = bench_model_dir(root)
-    print(json.dumps(decode_step_bench(model_dir, args.max_tokens)), flush=True)
-    batched = serve_bench(model_dir, root, MAX_BATCH, args)
-    single = serve_bench(model_dir, root, 1, args)
-    for b, s in zip(batched, single):
-        print(json.dumps({'config': 'speedup', 'concurrency': b['concurrency'],
-                          'requests_per_s_ratio': round(b['requests_per_s'] / s['requests_per_s'], 2)}), flush=True)
+    print(json.dumps(decode_step_bench(model_dir, args.max_tokens, args.rounds)), flush=True)
+    serve_bench(model_dir, root, args)
 
 
 if __name__ == '__main__':

@@ -15,6 +15,7 @@ from typing import Dict, List, Optional, Sequence, Union
 from swift.utils import ArgumentError, get_logger
 from .engine import InferEngine
 from .protocol import AdapterRequest, InferRequest, RequestConfig
+from .pt_attention import use_decode_attention
 from .pt_batch import DecodeBatch
 from .pt_job import DONE, Job, beam_search
 from .pt_prefix import PrefixStore
@@ -39,6 +40,7 @@ class PtEngine(InferEngine):
             model_id_or_path, torch_dtype, device_map, model_type=model_type, attn_impl=attn_impl,
             model_kwargs=model_kwargs, quantization_config=quantization_config, use_hf=use_hf, revision=revision,
             hub_token=hub_token)
+        use_decode_attention(model)  # this engine owns the model; from_model_template leaves a shared one alone
         if not hasattr(template, 'encode'):
             template = get_template(template or tokenizer.model_meta.template, tokenizer,
                                     default_system=default_system, max_length=max_length)

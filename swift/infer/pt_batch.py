@@ -70,8 +70,8 @@ class Choice:
             self.text = self.job.tokenizer.decode(ids, skip_special_tokens=False)
 
 
-def _left_pad(prompts: Sequence[List[int]], pad_id: int, device):
-    width = max(len(p) for p in prompts)
+def _left_pad(prompts: Sequence[List[int]], pad_id: int, device, width: Optional[int] = None):
+    width = width or max(len(p) for p in prompts)
     ids = torch.tensor([[pad_id] * (width - len(p)) + list(p) for p in prompts], device=device)
     mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=device)
     return ids, mask
@@ -124,35 +124,44 @@ class DecodeBatch:
             rows = self._decode(rows)
 
     def _admit_all(self, choices: List[Choice]) -> Optional[Rows]:
-        """Prefill in groups of similar prompt length (a request's n rows stay together), so that little of the
-        prefill is spent on padding."""
+        """Prefill new rows into one cache, in groups of similar prompt length (a request's n rows stay together,
+        little is spent on padding), then sample their first tokens."""
         jobs = sorted(dict.fromkeys(c.job for c in choices), key=lambda job: len(job.input_ids))
-        rows, group = None, []
+        groups, group = [], []
         for i, job in enumerate(jobs):
             group += [c for c in choices if c.job is job]
             if len(group) >= PREFILL_GROUP or i == len(jobs) - 1:
-                rows, group = self._combine(rows, self._admit(group)), []
-        return rows
+                groups.append(group)
+                group = []
+        choices = [c for g in groups for c in g]
+        width = max(len(c.job.input_ids) for c in choices)
+        cache = SlotCache(num_cache_layers(self.model), len(choices), width + HEADROOM, self.device)
+        logits, next_pos, at = [], [], 0
+        for g in groups:
+            group_logits, group_next = self._prefill(g, cache.rows_view(at, at + len(g)), width)
+            logits.append(group_logits)
+            next_pos.append(group_next)
+            at += len(g)
+        cache.length = width
+        sampler = BatchSampler([c.job.sampling for c in choices], [c.job.input_ids for c in choices],
+                               self._vocab_size(), self.device)
+        return self._sample(Rows(choices, cache, None, torch.cat(next_pos), sampler), torch.cat(logits))
 
-    def _admit(self, choices: List[Choice]) -> Optional[Rows]:
-        """Prefill new rows (after the cached shared prefix, if any) and sample their first token."""
+    def _prefill(self, choices: List[Choice], cache: SlotCache, width: int):
+        """Prefill `choices` into `cache` (their rows of the batch cache, prompts right-aligned at `width`) after
+        the cached shared prefix, if any; returns their last logits and next positions."""
         prompts = [c.job.input_ids for c in choices]
         lengths = [len(p) for p in prompts]
-        width = max(lengths)
         prefix = self.prefixes.lookup(self.model, self.adapter, prompts) if self.prefixes is not None else None
         start = width - max(n - (prefix[0] if prefix else 0) for n in lengths)
-        ids, mask = _left_pad(prompts, self.pad_id, self.device)
+        ids, mask = _left_pad(prompts, self.pad_id, self.device, width)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        cache = SlotCache(num_cache_layers(self.model), len(choices), width + HEADROOM, self.device)
         cache.valid[:, :width] = mask.bool()
         if prefix and start:
             place_prefix(cache, prefix[1], lengths, start, width)
         cache.length = start
         logits = self._forward(ids[:, start:], mask, positions[:, start:], cache)
-        cache.length = width
-        sampler = BatchSampler([c.job.sampling for c in choices], prompts, self._vocab_size(), self.device)
-        rows = Rows(choices, cache, None, positions[:, -1] + 1, sampler)
-        return self._sample(rows, logits)
+        return logits, positions[:, -1] + 1
 
     def _decode(self, rows: Rows) -> Optional[Rows]:
         cache = rows.cache

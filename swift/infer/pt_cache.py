@@ -5,10 +5,12 @@ Every layer keeps keys/values in a [rows, heads, capacity, dim] buffer; all rows
 whole cache (DynamicCache). Between steps rows can leave (`select`) and newly prefilled rows can join (`merge`,
 right-aligning both caches); both copy the buffers once, which is rare compared with decode steps.
 """
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import torch
 from transformers.cache_utils import Cache, DynamicLayer, get_layer_types_and_kwargs
+
+from .pt_attention import NAME as DECODE_SDPA
 
 HEADROOM = 64  # spare columns allocated beyond the current need; growing copies the cache
 
@@ -67,9 +69,26 @@ class SlotCache(Cache):
         self.keys: List[Optional[torch.Tensor]] = [None] * num_layers
         self.values: List[Optional[torch.Tensor]] = [None] * num_layers
         self.valid = torch.zeros(rows, capacity, dtype=torch.bool, device=device)
+        self.parent: Optional[Tuple['SlotCache', slice]] = None  # set on a rows_view
         super().__init__(layers=[SlotLayer(self, i) for i in range(num_layers)])
 
+    def rows_view(self, start: int, stop: int) -> 'SlotCache':
+        """Rows [start, stop) as a cache of their own whose writes land in this cache's buffers, so that prefill
+        groups fill one batch cache without copying it afterwards."""
+        view = SlotCache(len(self.keys), stop - start, self.capacity, self.valid.device)
+        view.parent = (self, slice(start, stop))
+        view.valid = self.valid[start:stop]
+        view.keys = [None if k is None else k[start:stop] for k in self.keys]
+        view.values = [None if v is None else v[start:stop] for v in self.values]
+        return view
+
     def allocate(self, index: int, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
+        if self.parent is not None:
+            parent, rows = self.parent
+            if parent.keys[index] is None:
+                parent.allocate(index, key_states, value_states)
+            self.keys[index], self.values[index] = parent.keys[index][rows], parent.values[index][rows]
+            return
         self.keys[index] = key_states.new_zeros(self._shape(key_states))
         self.values[index] = value_states.new_zeros(self._shape(value_states))
 
@@ -85,7 +104,7 @@ class SlotCache(Cache):
         """The attention mask for one decode token: for SDPA and eager attention an additive [rows, 1, 1, kv] mask
         (used as is, and the fastest for SDPA on CPU), else the 2-D padding mask that transformers expands."""
         valid = self.valid[:, :self.length + 1]
-        if attn_impl not in ('sdpa', 'eager'):
+        if attn_impl not in ('sdpa', 'eager', DECODE_SDPA):
             return valid.long()
         mask = torch.zeros(valid.shape[0], 1, 1, valid.shape[1], dtype=dtype, device=valid.device)
         return mask.masked_fill_(~valid[:, None, None, :], torch.finfo(dtype).min)

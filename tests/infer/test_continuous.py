@@ -96,3 +96,26 @@ def test_slot_cache_merge_aligns_right_and_select_trims():
     assert merged.keys[0][0, 0, :2, 0].tolist() == [1., 1.]
     merged.reserve(merged.capacity)  # growing keeps the contents
     assert merged.capacity >= 2 + 2 and merged.keys[0][0, 0, :2, 0].tolist() == [1., 1.]
+
+
+def test_prefill_groups_fill_one_cache(engine, monkeypatch):
+    """Prompts prefilled in several groups, each into its rows of one batch cache, decode as the dynamic path."""
+    import swift.infer.pt_batch as pt_batch
+    monkeypatch.setattr(pt_batch, 'PREFILL_GROUP', 3)
+    config = RequestConfig(max_tokens=8, temperature=0, logprobs=True)
+    dynamic = _decode(engine, MORE, config, dynamic=True)
+    grouped = _decode(engine, MORE, config, prefixes=PrefixStore())
+    assert [c.tokens for c in grouped] == [c.tokens for c in dynamic]
+    for a, b in zip(grouped, dynamic):
+        assert [e['logprob'] for e in a.logprobs] == pytest.approx([e['logprob'] for e in b.logprobs], abs=1e-4)
+
+
+def test_slot_cache_rows_view_writes_into_parent():
+    parent = SlotCache(1, 4, 6, 'cpu')
+    view = parent.rows_view(1, 3)
+    view.allocate(0, torch.zeros(2, 1, 1, 2), torch.zeros(2, 1, 1, 2))  # allocates the parent's 4 rows
+    assert parent.keys[0].shape == (4, 1, 6, 2)
+    view.keys[0][:, :, 0] = 5.
+    view.valid[:, 0] = True
+    assert parent.keys[0][:, 0, 0, 0].tolist() == [0., 5., 5., 0.]
+    assert parent.valid[:, 0].tolist() == [False, True, True, False]
