@@ -43,5 +43,8 @@ def use_decode_attention(model) -> bool:
     if NAME not in AttentionInterface._global_mapping:
         AttentionInterface.register(NAME, decode_sdpa_forward)
         AttentionMaskInterface.register(NAME, sdpa_mask)
-    model.set_attn_implementation(NAME)
+    try:
+        model.set_attn_implementation(NAME)
+    except (ValueError, KeyError, TypeError):  # a model that refuses a registered function keeps its SDPA
+        return False
     return model.config._attn_implementation == NAME
