@@ -96,26 +96,6 @@ def serve_bench(model_dir: str, root: str, args) -> None:
                               'rounds': [round(r, 2) for r in ratios]}), flush=True)
 
 
-def matmul_peak_gflops(n: int = 2048, repeats: int = 2) -> float:
-    """The fp32 matmul rate of a large square matmul (best of `repeats`)."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.mm(a, b)
-    best = float('inf')
-    for _ in range(repeats):
-        start = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - start)
-    return 2 * n ** 3 / best / 1e9
-
-
-def decode_step_flops(model, batch: int, context: int) -> float:
-    """Matmul FLOPs of one decode step: every Linear (lm_head included) plus attention over `context` tokens."""
-    linear = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
-    cfg = model.config
-    attention = 2 * 2 * context * cfg.num_attention_heads * (cfg.hidden_size // cfg.num_attention_heads)
-    return batch * (2 * linear + attention * cfg.num_hidden_layers)
-
-
 def _best_s(fn, repeats: int = 5) -> float:
     fn()
     best = float('inf')
@@ -124,6 +104,20 @@ def _best_s(fn, repeats: int = 5) -> float:
         fn()
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def matmul_peak_gflops(n: int = 2048, repeats: int = 2) -> float:
+    """The fp32 matmul rate of a large square matmul (best of `repeats`)."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    return 2 * n ** 3 / _best_s(lambda: torch.mm(a, b), repeats) / 1e9
+
+
+def decode_step_flops(model, batch: int, context: int) -> float:
+    """Matmul FLOPs of one decode step: every Linear (lm_head included) plus attention over `context` tokens."""
+    linear = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
+    cfg = model.config
+    attention = 2 * 2 * context * cfg.num_attention_heads * (cfg.hidden_size // cfg.num_attention_heads)
+    return batch * (2 * linear + attention * cfg.num_hidden_layers)
 
 
 def gemm_floor_s(model, batch: int) -> float:

@@ -15,21 +15,27 @@ NAME = 'swift_sdpa'
 _UNSUPPORTED = ('position_bias', 'softcap', 's_aux', 'sinks', 'cache')
 
 
+def _fast_path(query, key, mask, dropout: float, kwargs) -> bool:
+    """One query token, no dropout or extras, and a mask (if any) shared by all heads over exactly the keys."""
+    if query.shape[2] != 1 or dropout or kwargs.get('output_attentions'):
+        return False
+    if any(kwargs.get(k) is not None for k in _UNSUPPORTED):
+        return False
+    return mask is None or (mask.shape[1] == 1 and mask.shape[-1] == key.shape[-2])
+
+
 def decode_sdpa_forward(module, query, key, value, attention_mask, dropout: float = 0.0, scaling=None, **kwargs):
-    mask = attention_mask
-    if query.shape[2] != 1 or dropout or any(kwargs.get(k) is not None for k in _UNSUPPORTED) \
-            or kwargs.get('output_attentions') or (mask is not None and (mask.shape[1] != 1
-                                                                         or mask.shape[-1] != key.shape[-2])):
+    if not _fast_path(query, key, attention_mask, dropout, kwargs):
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout, scaling, **kwargs)
     batch, heads, _, dim = query.shape
     kv_heads = key.shape[1]
     q = query.reshape(batch, kv_heads, heads // kv_heads, dim)  # [B, KV, G, D]
     scores = torch.matmul(q, key.transpose(-1, -2)).mul_(dim ** -0.5 if scaling is None else scaling)
-    if mask is not None:  # [B, 1, 1, L]: the same for every head
-        if mask.dtype == torch.bool:
-            scores.masked_fill_(~mask, torch.finfo(scores.dtype).min)
+    if attention_mask is not None:  # [B, 1, 1, L]: the same for every head
+        if attention_mask.dtype == torch.bool:
+            scores.masked_fill_(~attention_mask, torch.finfo(scores.dtype).min)
         else:
-            scores.add_(mask)
+            scores.add_(attention_mask)
     probs = scores.softmax(-1, dtype=torch.float32).to(value.dtype)
     out = torch.matmul(probs, value)  # [B, KV, G, D]
     return out.reshape(batch, 1, heads, dim), None

@@ -77,9 +77,7 @@ class SlotCache(Cache):
         groups fill one batch cache without copying it afterwards."""
         view = SlotCache(len(self.keys), stop - start, self.capacity, self.valid.device)
         view.parent = (self, slice(start, stop))
-        view.valid = self.valid[start:stop]
-        view.keys = [None if k is None else k[start:stop] for k in self.keys]
-        view.values = [None if v is None else v[start:stop] for v in self.values]
+        view.valid = self.valid[start:stop]  # keys/values: sliced from this cache on first use (allocate)
         return view
 
     def allocate(self, index: int, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
