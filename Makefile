@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: install test demo lint clean
+.PHONY: install test test-extra demo lint clean
+EXTRA_MARKS := distributed or browser or fuzz
 
 install: $(STAMP)
 
@@ -19,7 +20,11 @@ $(STAMP): pyproject.toml requirements/core.txt requirements/test.txt
 	touch $(STAMP)
 
 test: install
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests -q
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests -q -m "not ($(EXTRA_MARKS))"
+
+# Multi-process, browser and fuzz tests: slower, run by CI after `make test`.
+test-extra: install
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests -q -m "$(EXTRA_MARKS)"; rc=$$?; [ $$rc -eq 5 ] || exit $$rc
 
 demo: install
 	bash examples/demo.sh
