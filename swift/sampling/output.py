@@ -20,7 +20,10 @@ class OutputFile:
         os.makedirs(os.path.dirname(os.path.abspath(path)) or '.', exist_ok=True)
         self.done: Set[str] = set()
         if os.path.exists(self.partial):
-            self.done = {row['id'] for row in _read_jsonl(self.partial)}
+            rows = list(_read_jsonl(self.partial))
+            with open(self.partial, 'w', encoding='utf-8') as f:  # drops a last line cut short by the interruption
+                f.writelines(json.dumps(row, ensure_ascii=False) + '\n' for row in rows)
+            self.done = {row['id'] for row in rows}
             print(f'[INFO] resuming: {len(self.done)} prompts already done in {self.partial} '
                   '(delete it to start over)', flush=True)
         self._file = open(self.partial, 'a', encoding='utf-8')
