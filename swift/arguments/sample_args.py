@@ -69,12 +69,12 @@ class SampleArguments(SamplingGroup, MctsGroup, InferArguments):
                           'result_path': 'results go to --output_dir/--output_file.',
                           'stream': 'samples are collected whole.', 'metric': 'score samples with --orm_model.'},
                    'swift sample')
+        self._validate_sampling()
         if self.sampler_engine not in ('pt', 'vllm', 'lmdeploy'):
             reject_set(self, same_reason(('adapters', 'merge_lora', 'max_batch_size'),
                                          f'--sampler_engine {self.sampler_engine} runs no local model.'), 'swift sample')
         if self.sampler_engine != 'no':
             InferArguments.validate(self)
-        self._validate_sampling()
 
     def _validate_sampling(self):
         if not (self.dataset or self.val_dataset):

@@ -37,7 +37,10 @@ def list_models(base_url: str, api_key: Optional[str], flag: str, timeout: float
     if resp.status_code != 200:
         raise ArgumentError(f'{flag} {base_url}: GET /models answered {resp.status_code}; is it an '
                             'OpenAI-compatible server?')
-    return [m['id'] for m in resp.json().get('data', [])]
+    models = [m['id'] for m in resp.json().get('data', [])]
+    if not models:
+        raise ArgumentError(f'{flag} {base_url}: GET /models lists no model.')
+    return models
 
 
 class LocalServer:

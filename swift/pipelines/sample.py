@@ -22,9 +22,11 @@ def build_sampler_engine(args: SampleArguments):
         from swift.eval import list_models, normalize_url
         from swift.infer import InferClient
         url, _ = normalize_url(args.base_url)
-        list_models(url, args.api_key, '--base_url')  # unreachable servers fail here, in seconds
+        models = list_models(url, args.api_key, '--base_url')  # unreachable servers fail here, in seconds
         _check_kwargs(InferClient.__init__, kwargs)
-        return InferClient(base_url=url, api_key=args.api_key, **kwargs)
+        client = InferClient(base_url=url, api_key=args.api_key, **kwargs)
+        client._models = models  # InferClient.models cannot be looked up from inside its own event loop
+        return client
     if kwargs:  # engine settings are declared arguments: {"cache_max_entry_count": 0.7} sets that one
         from swift.arguments.infer_args import LmdeployArguments, VllmArguments
         known = {f.name for g in (VllmArguments, LmdeployArguments) for f in dataclasses.fields(g)}
