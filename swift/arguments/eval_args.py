@@ -46,6 +46,8 @@ class EvalArguments(EvalGroup, DeployArguments):
     """Evaluate a model, its adapters/checkpoints, or an OpenAI-compatible endpoint."""
     temperature: Optional[float] = _help('Sampling temperature of the evaluation requests.', default=0.)
     verbose: bool = _help('Log every request of the local server.', default=False)
+    split_dataset_ratio: float = _help('Not used by evaluation (every row of --eval_dataset is evaluated).',
+                                       default=0.)
     metric: Optional[str] = _help('Metric of our own-format datasets: acc (exact match), rouge (ROUGE-L, '
                                   'BLEU-4), or a --external_plugins metric fn(predictions, references) -> dict; '
                                   'default: rouge.', default=None)
@@ -66,6 +68,10 @@ class EvalArguments(EvalGroup, DeployArguments):
             reject_set(self, same_reason(
                 ('top_k', 'repetition_penalty', 'stop_words'),
                 'with --eval_url the remote server generates; pass settings in --eval_generation_config.'),
+                'swift eval')
+            reject_set(self, same_reason(
+                ('infer_backend', 'max_batch_size', 'merge_lora', 'torch_dtype', 'quant_method', 'template',
+                 'ckpt_dir'), 'with --eval_url no local model runs (--model names the served model).'),
                 'swift eval')
         else:
             DeployArguments.validate(self)
@@ -88,6 +94,8 @@ class EvalArguments(EvalGroup, DeployArguments):
         reasons.update(same_reason(('host', 'port'), 'the local server always binds a free 127.0.0.1 port.'))
         reasons.update(same_reason(('stream', 'logprobs', 'top_logprobs', 'num_beams'),
                                    'evaluation requests are plain, non-streaming chat completions.'))
+        reasons.update(same_reason(('safe_serialization', 'max_shard_size', 'enable_cache', 'ddp_backend',
+                                    'tuner_backend'), 'evaluation saves and trains nothing.'))
         reject_set(self, reasons, 'swift eval')
 
     def resolve(self):

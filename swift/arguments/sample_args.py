@@ -58,6 +58,7 @@ class MctsGroup:
 class SampleArguments(SamplingGroup, MctsGroup, InferArguments):
     """Sample completions from a model and score them with outcome/process reward models."""
     temperature: Optional[float] = _help('Sampling temperature.', default=1.0)
+    split_dataset_ratio: float = _help('Not used by sampling (every row of --dataset is sampled).', default=0.)
 
     def __post_init__(self):
         InferArguments.__post_init__(self)
@@ -67,12 +68,18 @@ class SampleArguments(SamplingGroup, MctsGroup, InferArguments):
     def validate(self):
         reject_set(self, {'infer_backend': 'pick the engine with --sampler_engine.',
                           'result_path': 'results go to --output_dir/--output_file.',
-                          'stream': 'samples are collected whole.', 'metric': 'score samples with --orm_model.'},
+                          'stream': 'samples are collected whole.', 'metric': 'score samples with --orm_model.',
+                          'split_dataset_ratio': 'every row of --dataset is sampled.',
+                          'val_dataset_sample': 'pick rows with `--dataset path#N` or --data_range.'},
                    'swift sample')
+        reject_set(self, same_reason(('num_beams', 'logprobs', 'top_logprobs'), 'samples are drawn, not searched '
+                                     'or scored by log-probabilities.'), 'swift sample')
+        reject_set(self, same_reason(('safe_serialization', 'max_shard_size', 'enable_cache', 'ddp_backend',
+                                      'tuner_backend'), 'sampling saves and trains nothing.'), 'swift sample')
         self._validate_sampling()
         if self.sampler_engine not in ('pt', 'vllm', 'lmdeploy'):
-            reject_set(self, same_reason(('adapters', 'merge_lora', 'max_batch_size'),
-                                         f'--sampler_engine {self.sampler_engine} runs no local model.'), 'swift sample')
+            reason = f'--sampler_engine {self.sampler_engine} runs no local model.'
+            reject_set(self, same_reason(('adapters', 'merge_lora', 'max_batch_size'), reason), 'swift sample')
         if self.sampler_engine != 'no':
             InferArguments.validate(self)
 

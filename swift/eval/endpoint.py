@@ -57,7 +57,8 @@ class LocalServer:
         sock = socket.socket()
         sock.bind(('127.0.0.1', 0))  # the port is ours from here on: no race with other processes
         port = sock.getsockname()[1]
-        config = uvicorn.Config(build_app(self.engine, self.args), log_level='warning',
+        level = 'info' if self.args.verbose else 'warning'
+        config = uvicorn.Config(build_app(self.engine, self.args), log_level=level,
                                 timeout_graceful_shutdown=5)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={'sockets': [sock]}, daemon=True,

@@ -77,7 +77,8 @@ def run_native(names: List[str], *, url: str, model: str, api_key: Optional[str]
     try:
         config = TaskConfig(**fields)
     except Exception as e:  # noqa: BLE001 - pydantic's ValidationError: a bad --extra_eval_args key or value
-        raise ArgumentError(f'--extra_eval_args: evalscope rejected the task config: {str(e).splitlines()[0]}') from None
+        first = str(e).splitlines()[0]
+        raise ArgumentError(f'--extra_eval_args: evalscope rejected the task config: {first}') from None
     reports = _run(run_task, config)
     return [row for name in names for row in report_rows(name, reports.get(name))]
 

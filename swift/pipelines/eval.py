@@ -6,7 +6,7 @@ import time
 from typing import Dict, List, Sequence, Union
 
 from swift.arguments.eval_args import EvalArguments
-from swift.utils import get_logger
+from swift.utils import ArgumentError, get_logger
 from .base import to_args
 
 logger = get_logger()
@@ -44,7 +44,10 @@ class SwiftEval:
         start = time.time()
         args = self.args
         if args.eval_url:
-            model = args.served_model_name or self.remote_models[0]
+            model = args.served_model_name or args.model or self.remote_models[0]
+            if model not in self.remote_models:
+                raise ArgumentError(f'--eval_url {self.url} does not serve {model!r}; it serves '
+                                    f'{", ".join(self.remote_models)} (pick one with --model).')
             results = {model: self.evaluate(self.url, model, args.api_key, self.out_dir, args)}
         elif args.eval_checkpoints:
             results = {ckpt: self.evaluate_local(args.for_checkpoint(ckpt), os.path.join(

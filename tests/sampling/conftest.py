@@ -19,8 +19,8 @@ orms['length'] = length_reward
 def math_jsonl(tmp_path_factory):
     root = tmp_path_factory.mktemp('sample_data')
     path = root / 'math.jsonl'
-    rows = [{'query': f'What is {a}+{b}?', 'solution': str(a + b)} for a, b in [(1, 2), (2, 3), (3, 4), (4, 5),
-                                                                               (5, 6)]]
+    pairs = [(1, 2), (2, 3), (3, 4), (4, 5), (5, 6)]
+    rows = [{'query': f'What is {a}+{b}?', 'solution': str(a + b)} for a, b in pairs]
     path.write_text(''.join(json.dumps(r) + '\n' for r in rows))
     return str(path)
 
