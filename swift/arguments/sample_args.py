@@ -13,8 +13,9 @@ from .unused import reject_set, same_reason
 @dataclass
 class SamplingGroup:
     group_title = 'sampling arguments'
-    prm_model: Optional[str] = _help('Process reward model: a reward-model checkpoint (run with the pt engine) or '
-                                     'a PRM plugin name (built-in: last_step_orm).', default=None)
+    prm_model: Optional[str] = _help('Process reward model: a reward-model checkpoint dir (a seq_cls model run '
+                                     'in-process), or a PRM registered by --external_plugins (prms[name] = cls).',
+                                     default=None)
     orm_model: Optional[str] = _help('Outcome reward: an ORM plugin name (e.g. accuracy against the `solution` '
                                      'column) or one from --external_plugins.', default=None)
     sampler_type: Literal['sample', 'mcts', 'distill'] = _help(

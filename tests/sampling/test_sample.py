@@ -108,6 +108,28 @@ def test_prm_checkpoint_scores_and_threshold(tmp_path, math_jsonl):
     assert dropped['filtered'] == 5 and dropped['num_rows'] == 0
 
 
+PRM_PLUGIN = '''
+from swift.plugin import PRM, prms
+
+
+class StepCount(PRM):
+    def __call__(self, infer_requests, **kwargs):
+        return [[1.0] * (r.messages[-1]['content'].count(' ') + 1) for r in infer_requests]
+
+
+prms['steps'] = StepCount
+'''
+
+
+def test_prm_plugin(tmp_path, math_jsonl):
+    plugin = tmp_path / 'prm.py'
+    plugin.write_text(PRM_PLUGIN)
+    result = sample_main(sample_argv(math_jsonl, tmp_path, 'prm_plugin.jsonl', '--prm_model', 'steps',
+                                     '--external_plugins', str(plugin), '--n_best_to_keep', '1'))
+    rows = read_jsonl(result['output_file'])
+    assert len(rows) == 5 and all(r['prm_score'] == 1.0 for r in rows)
+
+
 def test_mcts(tmp_path, math_jsonl, length_plugin):
     result = sample_main(sample_argv(f'{math_jsonl}#2', tmp_path, 'mcts.jsonl', '--sampler_type', 'mcts',
                                      '--orm_model', 'length', '--external_plugins', length_plugin,
