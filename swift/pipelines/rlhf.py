@@ -20,11 +20,10 @@ class SwiftRLHF(SwiftTrain):
 
     keep_length = False  # trl's collators read the algorithm's own columns
 
-    def encode(self, template, raw_train, raw_val):
+    def check_data(self, raw_train, raw_val) -> None:
         for split, raw in (('train', raw_train), ('val', raw_val)):
             if raw is not None:
                 _check_columns(self.args, raw.column_names, split)
-        return super().encode(template, raw_train, raw_val)
 
     def build_trainer(self, model, template, train_dataset, val_dataset, overrides, callbacks):
         args = self.args

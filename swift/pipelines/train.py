@@ -29,6 +29,7 @@ class SwiftTrain(ABC):
         args = self.args
         check_plugins(args)
         raw_train, raw_val = load_datasets(args)  # bad data fails here, before any weights load
+        self.check_data(raw_train, raw_val)
         model, tokenizer = load_model_tokenizer(args, load_model=not args.dry_run)
         template = build_template(args, tokenizer, mode='train')
         train_dataset, val_dataset = self.encode(template, raw_train, raw_val)
@@ -43,6 +44,9 @@ class SwiftTrain(ABC):
     def row_encoder(self, template, split: str):
         from swift.dataset.encode import sft_encoder
         return sft_encoder(template)
+
+    def check_data(self, raw_train, raw_val) -> None:
+        """Reject datasets the command cannot use (before weights load); rows are checked while encoding."""
 
     @abstractmethod
     def build_trainer(self, model, template, train_dataset, val_dataset, overrides: Dict[str, Any], callbacks):
