@@ -1,3 +1,4 @@
 from .errors import ArgumentError, DatasetError, ModelError, SwiftError, TemplateError
 from .logger import get_logger
 from .registry import Registry, closest, did_you_mean
+from .tokens import pad_token_id
