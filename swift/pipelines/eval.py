@@ -62,7 +62,7 @@ class SwiftEval:
         engine = build_engine(args)
         try:
             with ev.LocalServer(engine, args) as url:
-                return self.evaluate(url, args.served_model_name, args.api_key, out_dir, args)
+                return self.evaluate(url, _evaluated_name(args), args.api_key, out_dir, args)
         finally:
             engine.close()
 
@@ -98,6 +98,16 @@ class SwiftEval:
             print(f'[INFO] plot: {out["plot"]}')
         print(f'[INFO] report: {out["report"]}  ({len(labels)} model(s), {seconds:.1f} s)', flush=True)
         return out
+
+
+def _evaluated_name(args: EvalArguments) -> str:
+    """The served name to evaluate: the base name applies the unnamed adapter; only named adapters need their
+    own name (the first one)."""
+    from swift.infer.utils import parse_adapters
+    adapters = {} if args.merge_lora else parse_adapters(args.adapters)
+    if adapters and 'default' not in adapters:
+        return next(iter(adapters))
+    return args.served_model_name
 
 
 def eval_main(args: Union[None, EvalArguments, Sequence[str]] = None):

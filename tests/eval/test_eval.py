@@ -67,3 +67,9 @@ def test_metric_plugin_and_checkpoints(tmp_path, eval_sets):
     (row,) = report['results']
     assert row['metric'] == 'first_char' and all(0 <= row[lb] <= 1 for lb in labels)
     assert os.path.getsize(result['plot']) > 1000
+    # the checkpoints' adapters are what answered: the base model answers differently
+    base = eval_main(['--model', 'swift/tiny-qwen2', '--eval_dataset', eval_sets['own'], '--eval_limit', '2',
+                      '--eval_output_dir', str(tmp_path / 'base'), *COMMON])
+    responses = [[json.loads(line)['response'] for line in open(os.path.join(folder, 'predictions', 'own.jsonl'))]
+                 for folder in (os.path.join(result['output_dir'], 'checkpoint-2'), base['output_dir'])]
+    assert responses[0] != responses[1]
