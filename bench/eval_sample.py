@@ -7,8 +7,10 @@ Eval: one `swift deploy` subprocess (pt engine, --max_batch_size 16) serves the 
 evaluated (greedy, --max_tokens) by `swift eval --eval_url ... --eval_num_proc 16`, and by evalscope pointed at
 the same server with eval_batch_size 1 (serial requests). Samples/s = samples / wall seconds of the run.
 Sample: `swift sample` in this process over --prompts prompts, 8 completions each (--num_return_sequences 8,
-temperature 1), with the pt engine at --max_batch_size 1 (no batching) and 16. Completions/s = completions /
-wall seconds of the run (model load included). Prints one JSON line per measurement.
+temperature 1), 2 prompts per engine call (--num_sampling_per_gpu_batch_size 2), with the pt engine at
+--max_batch_size 1 (one prompt's 8 completions decode together) and 16 (both prompts' 16 completions decode
+together). Completions/s = completions / wall seconds of the run (model load included). Prints one JSON line per
+measurement.
 """
 import argparse
 import json

@@ -119,6 +119,7 @@ class SwiftSample:
         if not candidates:
             return []
         if not scorer.active:  # raw samples: the cache of a later `--sampler_engine no` run
+            self.stats['kept'] += len(candidates)
             return [output_row(row, prompt, text, id=row['id']) for text, _ in candidates]
         scored = scorer.score(prompt, [t for t, _ in candidates], columns)
         choice = select(scored, self.args)

@@ -59,6 +59,7 @@ def test_cache_files_two_step(tmp_path, math_jsonl, length_plugin):
     raw = sample_main(sample_argv(math_jsonl, tmp_path, 'raw.jsonl'))
     raw_rows = read_jsonl(raw['output_file'])
     assert len(raw_rows) == 15 and all('score' not in r for r in raw_rows)  # unscored: every sample is kept
+    assert raw['kept'] == 15 and raw['filtered'] == 0
     scored = sample_main(['--dataset', math_jsonl, '--sampler_engine', 'no', '--cache_files', raw['output_file'],
                           '--orm_model', 'length', '--external_plugins', length_plugin, '--n_best_to_keep', '1',
                           '--output_dir', str(tmp_path), '--output_file', 'scored.jsonl'])
