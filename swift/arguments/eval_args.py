@@ -107,7 +107,10 @@ class EvalArguments(EvalGroup, DeployArguments):
 
     def for_checkpoint(self, path: str) -> 'EvalArguments':
         """These arguments for one of --eval_checkpoints: an adapter dir or a full model dir."""
-        args = dataclasses.replace(self, eval_checkpoints=[], ckpt_dir=path)
+        if os.path.isfile(os.path.join(path, 'adapter_config.json')):
+            args = dataclasses.replace(self, eval_checkpoints=[], adapters=list(self.adapters) + [path])
+        else:  # a full checkpoint replaces --model
+            args = dataclasses.replace(self, eval_checkpoints=[], model=path)
         DeployArguments.resolve(args)
         return args
 

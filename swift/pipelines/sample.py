@@ -25,7 +25,11 @@ def build_sampler_engine(args: SampleArguments):
         models = list_models(url, args.api_key, '--base_url')  # unreachable servers fail here, in seconds
         _check_kwargs(InferClient.__init__, kwargs)
         client = InferClient(base_url=url, api_key=args.api_key, **kwargs)
-        client._models = models  # InferClient.models cannot be looked up from inside its own event loop
+        if args.model and args.model not in models:
+            raise ArgumentError(f'--base_url {url} does not serve {args.model!r}; it serves {", ".join(models)}.')
+        # --model picks the served model (default: the first listed); InferClient sends models[0]. Set here
+        # because InferClient.models cannot be looked up from inside its own event loop.
+        client._models = [args.model] + [m for m in models if m != args.model] if args.model else models
         return client
     if kwargs:  # engine settings are declared arguments: {"cache_max_entry_count": 0.7} sets that one
         from swift.arguments.infer_args import LmdeployArguments, VllmArguments

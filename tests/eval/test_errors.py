@@ -74,3 +74,22 @@ def test_normalize_url():
     assert normalize_url('http://h:8000/v1/chat/completions') == ('http://h:8000/v1', True)
     assert normalize_url('http://h:8000/v1/') == ('http://h:8000/v1', True)
     assert normalize_url('http://h:8000/v1') == ('http://h:8000/v1', False)
+
+
+def test_checkpoint_arguments(tmp_path):
+    """An adapter checkpoint is added to --adapters; a full checkpoint replaces --model; a run dir expands."""
+    from swift.arguments import parse_args
+    from swift.arguments.eval_args import EvalArguments
+    run = tmp_path / 'run'
+    for name in ('checkpoint-10', 'checkpoint-2'):
+        (run / name).mkdir(parents=True)
+    (run / 'checkpoint-2' / 'adapter_config.json').write_text('{}')
+    args = parse_args(EvalArguments, ['--model', 'swift/tiny-qwen2', '--eval_dataset', 'x.jsonl',
+                                      '--eval_checkpoints', str(run)])
+    args.validate()
+    args.resolve()
+    assert args.eval_checkpoints == [str(run / 'checkpoint-2'), str(run / 'checkpoint-10')]
+    adapter, full = (args.for_checkpoint(p) for p in args.eval_checkpoints)
+    assert adapter.model == 'swift/tiny-qwen2' and adapter.adapters == [str(run / 'checkpoint-2')]
+    assert full.model == str(run / 'checkpoint-10') and full.adapters == []
+    assert full.served_model_name == 'checkpoint-10'
