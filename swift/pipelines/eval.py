@@ -96,7 +96,10 @@ class SwiftEval:
                                             {**meta, 'checkpoints': labels})
             out['plot'] = ev.plot_comparison(os.path.join(self.out_dir, 'comparison.png'), table, labels)
             print(f'[INFO] plot: {out["plot"]}')
-        print(f'[INFO] report: {out["report"]}  ({len(labels)} model(s), {seconds:.1f} s)', flush=True)
+        samples = sum(max([r['n'] or 0 for r in rows if r['dataset'] == d] or [0])
+                      for rows in results.values() for d in {r['dataset'] for r in rows})
+        print(f'[INFO] swift eval: {len(labels)} model(s), {samples} samples evaluated, {seconds:.1f} s; '
+              f'report: {out["report"]}', flush=True)
         return out
 
 

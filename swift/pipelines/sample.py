@@ -84,6 +84,9 @@ class SwiftSample:
         rows = self.rows()
         todo = [r for r in rows if r['id'] not in out.done]
         self.stats['rows'], self.stats['skipped'] = len(rows), len(rows) - len(todo)
+        shard = f' (shard {args.data_range[0]} of {args.data_range[1]})' if args.data_range else ''
+        print(f'[INFO] swift sample: {len(todo)} prompts{shard} with {args.sampler_type}/{args.sampler_engine} '
+              f'-> {path}', flush=True)
         scorer = build_scorer(args)
         cache = read_cache(args.cache_files) if args.cache_files else None
         engine = build_sampler_engine(args)
