@@ -13,10 +13,12 @@ BUILTIN = ('acc', 'rouge')
 
 
 def is_dataset_file(entry: str) -> bool:
-    """A path (with our `#N` / `:subset` syntax) rather than an evalscope benchmark name."""
+    """A path or a dataset of our registry (with our `#N` / `:subset` syntax) rather than an evalscope benchmark."""
+    from swift.dataset import DATASET_MAPPING
     from swift.dataset.syntax import DatasetSyntax
     path = DatasetSyntax.parse(entry).dataset
-    return os.path.exists(path) or path.endswith(('.jsonl', '.json', '.csv', '.parquet', '.txt'))
+    return os.path.exists(path) or path.endswith(('.jsonl', '.json', '.csv', '.parquet', '.txt')) or \
+        path in DATASET_MAPPING
 
 
 def resolve_metric(name: Optional[str]) -> Tuple[str, Callable[[List[str], List[str]], Dict[str, List[float]]]]:

@@ -26,9 +26,11 @@ class OutputFile:
             self.done = {row['id'] for row in rows}
             print(f'[INFO] resuming: {len(self.done)} prompts already done in {self.partial} '
                   '(delete it to start over)', flush=True)
-        self._file = open(self.partial, 'a', encoding='utf-8')
+        self._file = None  # opened on the first write: a run that fails before sampling leaves nothing behind
 
     def write(self, row_id: str, rows: List[dict]) -> None:
+        if self._file is None:
+            self._file = open(self.partial, 'a', encoding='utf-8')
         for row in rows or [{'id': row_id, DONE: True}]:
             self._file.write(json.dumps(row, ensure_ascii=False) + '\n')
         self._file.flush()
@@ -36,12 +38,14 @@ class OutputFile:
 
     def finish(self) -> int:
         """Move the rows (without markers) to the final path; the number of rows written."""
-        self._file.close()
-        rows = [r for r in _read_jsonl(self.partial) if not r.get(DONE)]
+        if self._file is not None:
+            self._file.close()
+        rows = [r for r in _read_jsonl(self.partial) if not r.get(DONE)] if os.path.exists(self.partial) else []
         with open(self.path, 'w', encoding='utf-8') as f:
             for row in rows:
                 f.write(json.dumps(row, ensure_ascii=False) + '\n')
-        os.remove(self.partial)
+        if os.path.exists(self.partial):
+            os.remove(self.partial)
         return len(rows)
 
 

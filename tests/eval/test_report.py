@@ -21,3 +21,11 @@ def test_comparison_has_a_column_per_checkpoint():
     assert row['ckpt-1'] == 0.1 and row['ckpt-2'] is None
     text = format_comparison([row], list(results))
     assert 'ckpt-2' in text.splitlines()[0] and 'unavailable' in text.splitlines()[2]
+
+
+def test_dataset_entries_vs_benchmarks(tmp_path):
+    from swift.eval import is_dataset_file
+    data = tmp_path / 'mine.jsonl'
+    data.write_text('{"query": "q", "response": "r"}\n')
+    assert is_dataset_file(str(data)) and is_dataset_file(f'{data}#5') and is_dataset_file('swift/self-cognition#10')
+    assert not is_dataset_file('gsm8k') and not is_dataset_file('general_qa')
