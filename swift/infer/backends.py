@@ -41,11 +41,9 @@ class GpuEngine(InferEngine):
         self.tool_format = tool_call_format(template.tools_prompt)
 
     def _merge(self, config: Optional[RequestConfig]) -> RequestConfig:
-        config = config or RequestConfig()
-        values = {k: (getattr(self.default_config, k) if v is None else v) for k, v in config.__dict__.items()}
-        values['stop'] = text_stop_words(self.template, self.end_ids, list(self.default_config.stop or []) +
-                                         list(config.stop or []))
-        return RequestConfig(**values)
+        config = (config or RequestConfig()).with_defaults(self.default_config)
+        config.stop = text_stop_words(self.template, self.end_ids, config.stop)
+        return config
 
     async def infer_async(self, infer_request: InferRequest, request_config: Optional[RequestConfig] = None, *,
                           adapter_request: Optional[AdapterRequest] = None):

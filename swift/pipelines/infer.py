@@ -27,23 +27,23 @@ def request_config_from_args(args: InferArguments, **overrides):
 
 
 def build_engine(args: InferArguments):
-    """The engine --infer_backend names; for pt, --merge_lora merges the adapters into the base in memory."""
-    from swift.infer.utils import parse_adapters
-    adapters = parse_adapters(args.adapters)
+    """The engine --infer_backend names, owning --adapters; for pt, --merge_lora merges them into the base in
+    memory (the engine then has none)."""
     default_config = request_config_from_args(args, stream=False)
     if args.infer_backend != 'pt':
-        return build_gpu_engine(args, adapters, default_config)
+        return build_gpu_engine(args, args.adapters, default_config)
     from swift.infer import PtEngine
     model, tokenizer = load_model_tokenizer(args)
     template = build_template(args, tokenizer, mode='infer')
+    adapters = args.adapters
     if args.merge_lora:
         model = merge_lora(model, adapters)
-        adapters = {}
+        adapters = []
     return PtEngine.from_model_template(model, template, args.max_batch_size, adapters=adapters,
                                         default_config=default_config)
 
 
-def build_gpu_engine(args: InferArguments, adapters: Dict[str, str], default_config):
+def build_gpu_engine(args: InferArguments, adapters: List[str], default_config):
     """The vllm or lmdeploy engine, fed by the template the arguments build (--tools_prompt, --truncation_strategy,
     --template_backend, --loss_scale, ... reach it as they reach the pt engine)."""
     if args.merge_lora:
@@ -70,10 +70,11 @@ def build_gpu_engine(args: InferArguments, adapters: Dict[str, str], default_con
                           vision_batch_size=args.vision_batch_size, **common)
 
 
-def merge_lora(model, adapters: Dict[str, str]):
+def merge_lora(model, adapters: List[str]):
     """Apply and merge every adapter into the base weights (in memory; `swift export` saves merged models)."""
     from peft import PeftModel
-    for name, path in adapters.items():
+    from swift.infer.utils import parse_adapters
+    for name, path in parse_adapters(adapters).items():
         model = PeftModel.from_pretrained(model, path, adapter_name=name).merge_and_unload()
         logger.info(f'Merged adapter {path} into the base model (in memory).')
     return model
