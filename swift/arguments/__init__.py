@@ -11,6 +11,8 @@ _EXPORTS = {
     'InferArguments': 'infer_args',
     'DeployArguments': 'deploy_args',
     'ExportArguments': 'export_args',
+    'EvalArguments': 'eval_args',
+    'SampleArguments': 'sample_args',
 }
 __all__ = list(_EXPORTS)
 
