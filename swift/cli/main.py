@@ -28,8 +28,8 @@ ROUTES: Dict[str, Route] = {
     'merge-lora': Route('swift.pipelines.export:merge_lora_main', 'Shortcut for `swift export --merge_lora true`.'),
     'eval': Route(None, 'Evaluate a model or an OpenAI-compatible endpoint on benchmarks.'),
     'sample': Route(None, 'Sample completions and score them with reward models.', True),
-    'app': Route(None, 'A Gradio chat app in front of a model.'),
-    'web-ui': Route(None, 'The Gradio web UI for training, inference and export.'),
+    'app': Route('swift.pipelines.app:app_main', 'A Gradio chat app in front of a model.'),
+    'web-ui': Route('swift.pipelines.webui:webui_main', 'The Gradio web UI for training, inference and export.'),
     'list': Route('swift.cli.listing:list_main', 'List registered models, templates, datasets or plugins.'),
 }
 
