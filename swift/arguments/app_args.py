@@ -72,4 +72,3 @@ class AppArguments(AppGroup, WebUIArguments, DeployArguments):
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
             if getattr(self, name) != default:
                 raise ArgumentError(f'--{name} {why}.')
-
