@@ -42,7 +42,10 @@ def _ask(page, prefix, question):
 
 
 def _wait_text(page, selector, text, timeout=LONG):
-    page.wait_for_function('([sel, text]) => document.querySelector(sel).innerText.includes(text)',
+    """Until the element's text, or the value of a textbox in it, contains `text`."""
+    page.wait_for_function("""([sel, text]) => { const e = document.querySelector(sel); if (!e) return false;
+      const box = e.querySelector('textarea, input');
+      return e.innerText.includes(text) || (box !== null && box.value.includes(text)); }""",
                            arg=[selector, text], timeout=timeout)
 
 
@@ -138,6 +141,7 @@ def test_webui_train_watch_infer_and_stop(browser, page_server, artifacts, tmp_p
 
     # infer tab: the new checkpoint is preselected; load it and chat
     page.get_by_role('tab', name=t('tab_infer', lang)).click()
+    page.wait_for_selector('#infer_ckpt_dir input')
     page.wait_for_function('ck => document.querySelector("#infer_ckpt_dir input").value === ck',
                            arg=checkpoints[0], timeout=30_000)
     page.click('#infer_load')
@@ -157,7 +161,8 @@ def test_webui_train_watch_infer_and_stop(browser, page_server, artifacts, tmp_p
     assert _alive(second['pid'])
     other = browser.new_page()
     other.goto(server.url)
-    other.wait_for_function('id => document.querySelector("#train_runs input").value.startsWith(id)',
+    other.wait_for_selector('#train_runs input')
+    other.wait_for_function('id => document.querySelector("#train_runs input").value === id',
                             arg=second['id'], timeout=60_000)
     _wait_text(other, '#train_status', '/100000', 60_000)
     shot(other, artifacts, 'webui_reattached')

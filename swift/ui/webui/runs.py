@@ -11,9 +11,9 @@ from ..runner import Run, RunManager
 POLL_S = 1.0
 
 
-def run_choices(manager: RunManager, kinds: Iterable[str]) -> List[tuple]:
+def run_choices(manager: RunManager, kinds: Iterable[str]) -> List[str]:
     kinds = tuple(f'-{k}' for k in kinds)
-    return [(f'{r.id} [{r.status}]', r.id) for r in manager.list() if r.id.endswith(kinds)]
+    return [r.id for r in manager.list() if r.id.endswith(kinds)]  # the status shows below, kept current
 
 
 def progress_text(run: Run, rows: List[dict], lang: str) -> str:
@@ -36,7 +36,8 @@ def log_tail(text: str, lines: int = 300) -> str:
 
 def loss_frame(rows: List[dict]) -> pd.DataFrame:
     points = [{'step': r['step'], 'loss': r['loss']} for r in rows if 'loss' in r and 'step' in r]
-    return pd.DataFrame(points, columns=['step', 'loss'])
+    # explicit dtypes: an empty first frame must not make the plot's axes categorical
+    return pd.DataFrame(points, columns=['step', 'loss']).astype({'step': 'int64', 'loss': 'float64'})
 
 
 def build_run_panel(manager: RunManager, kinds: Iterable[str], lang: str, prefix: str, plot: bool = True):
@@ -64,8 +65,7 @@ def build_run_panel(manager: RunManager, kinds: Iterable[str], lang: str, prefix
 
     def relist(selected: Optional[str] = None):
         choices = run_choices(manager, kinds)
-        ids = [c[1] for c in choices]
-        value = selected if selected in ids else (ids[0] if ids else None)
+        value = selected if selected in choices else (choices[0] if choices else None)
         return gr.update(choices=choices, value=value)
 
     def do_stop(run_id):

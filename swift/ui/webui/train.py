@@ -6,7 +6,7 @@ from typing import Dict, List
 
 import gradio as gr
 
-from ..commands import build_argv, check, command_line, field_defaults, subprocess_argv
+from ..commands import arguments_class, build_argv, check, command_line, field_defaults, subprocess_argv
 from ..i18n import field_label, t
 from ..runner import RunManager
 from .runs import build_run_panel
@@ -105,7 +105,8 @@ def build_train_tab(manager: RunManager, lang: str):
     command_box = gr.Code(label=t('command', lang), language='shell', interactive=False, wrap_lines=True, lines=2,
                           elem_id='train_cmd')
     with gr.Accordion(t('data_preview', lang), open=False) as data_box:
-        rows = gr.JSON(label=t('data_rows', lang), elem_id='train_rows')
+        rows = gr.Dataframe(headers=['row', 'role', 'content'], label=t('data_rows', lang), wrap=True,
+                            interactive=False, elem_id='train_rows')
         encoded = gr.Textbox(label=t('dry_run', lang), lines=10, elem_id='train_encoded')
     runs, relist = build_run_panel(manager, ('sft', 'rlhf'), lang, 'train')
 
@@ -138,7 +139,7 @@ def build_train_tab(manager: RunManager, lang: str):
         error = check(command, argv)
         if error:
             raise gr.Error(error, duration=None)
-        return gr.update(open=True), first_rows(values[keys.index('dataset')]), dry_run(command, argv)
+        return gr.update(open=True), first_rows(command, argv), dry_run(command, argv)
 
     inputs = [form[k] for k in keys]
     preview.click(do_preview, inputs, command_box)
@@ -149,17 +150,20 @@ def build_train_tab(manager: RunManager, lang: str):
     return runs, relist
 
 
-def first_rows(datasets: List[str], n: int = 3) -> list:
-    """The first canonical rows of the first dataset (what the template will see)."""
+def first_rows(command: str, argv: List[str], n: int = 3) -> List[list]:
+    """The messages of the first canonical rows of the first --dataset (what the template will see)."""
+    from swift.arguments.parser import parse_args
     from swift.dataset import load_dataset
     from swift.utils import SwiftError
-    if not datasets:
-        return []
+    args = parse_args(arguments_class(command), argv)
+    if not args.dataset:
+        raise gr.Error('--dataset is empty.')
     try:
-        train, _ = load_dataset([f'{datasets[0].split("#")[0]}#{n}'], split_dataset_ratio=0.)
+        train, _ = load_dataset([f'{args.dataset[0].split("#")[0]}#{n}'], split_dataset_ratio=0.,
+                                model_name=args.model_name or None, model_author=args.model_author or None)
     except SwiftError as e:
         raise gr.Error(str(e)) from None
-    return [dict(r) for r in train]
+    return [[i, m['role'], m['content']] for i, row in enumerate(train) for m in row['messages']]
 
 
 def dry_run(command: str, argv: List[str], timeout: float = 300) -> str:
