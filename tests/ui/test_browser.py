@@ -63,9 +63,10 @@ def test_app_streams_an_answer_and_clears_history(browser, page_server, artifact
     answer = _bot_texts(page, 'app')[-1]
     assert len(set(states)) >= 3, f'the answer did not stream: {states}'
     assert answer.strip()
+    copy_to_docs(shot(page, artifacts, 'app_chat'))
     _ask(page, 'app', 'and what can you do?')  # second turn: the history goes back to the model
     assert page.locator('#app_chatbot [data-testid="user"]').count() == 2
-    copy_to_docs(shot(page, artifacts, 'app_chat'))
+    shot(page, artifacts, 'app_chat_two_turns')
     page.click('#app_clear')
     page.wait_for_function('() => !document.querySelector("#app_chatbot [data-testid=user]")', timeout=30_000)
     assert _bot_texts(page, 'app') == []

@@ -118,3 +118,20 @@ def _no_leftovers(tmp_path):
     for run in RunManager(str(tmp_path)).list() if os.path.isdir(tmp_path) else []:
         if run.status == 'running':
             RunManager(str(tmp_path)).stop(run.id)
+
+
+def test_a_checkpoint_that_does_not_load_is_one_line_in_the_infer_tab(tmp_path):
+    from swift.ui.commands import subprocess_argv
+    from swift.ui.webui.infer import free_port, wait_ready
+    broken = tmp_path / 'broken'
+    broken.mkdir()
+    (broken / 'config.json').write_text('{"model_type": "no-such-architecture"}')
+    manager = RunManager(str(tmp_path / 'runs'))
+    port = free_port()
+    argv = ['--ckpt_dir', str(broken), '--host', '127.0.0.1', '--port', str(port)]
+    run = manager.start('deploy', 'swift deploy ...', subprocess_argv('deploy', argv))
+    reason = wait_ready(manager, run.id, f'http://127.0.0.1:{port}/v1', timeout=300)
+    # the line the page shows: the exception, not the traceback around it
+    assert reason is not None and 'no-such-architecture' in reason and '\n' not in reason, reason
+    assert not reason.startswith(('Traceback', '  File'))
+    assert manager.get(run.id).status == 'failed'
