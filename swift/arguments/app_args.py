@@ -13,7 +13,7 @@ from .groups import _help
 from .webui_args import WebUIArguments
 
 # `swift deploy` fields a chat page has no use for: it serves a web page, not an API.
-_SERVER_ONLY = ('host', 'port', 'owned_by', 'log_interval', 'max_logprobs')
+_SERVER_ONLY = ('host', 'port', 'owned_by', 'verbose', 'log_interval', 'max_logprobs')
 _NOT_A_CHAT = ('dataset', 'val_dataset', 'result_path', 'metric', 'val_dataset_sample', 'logprobs', 'top_logprobs')
 # Loading the model is the server's business once --base_url is given.
 _LOCAL_ONLY = ('adapters', 'ckpt_dir', 'infer_backend', 'merge_lora', 'quant_method', 'torch_dtype', 'device_map',
