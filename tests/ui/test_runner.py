@@ -135,3 +135,19 @@ def test_a_checkpoint_that_does_not_load_is_one_line_in_the_infer_tab(tmp_path):
     assert reason is not None and 'no-such-architecture' in reason and '\n' not in reason, reason
     assert not reason.startswith(('Traceback', '  File'))
     assert manager.get(run.id).status == 'failed'
+
+
+def test_run_panel_progress_loss_and_log_tail(tmp_path):
+    from swift.ui.webui.runs import log_tail, loss_frame, progress_text
+    empty = loss_frame([])
+    assert list(empty.columns) == ['step', 'loss'] and str(empty['loss'].dtype) == 'float64'  # numeric axes
+    rows = [{'loss': 2.5, 'step': 1, 'global_step/max_steps': '1/4', 'elapsed': '0:00:01', 'remaining': '0:00:03'},
+            {'eval_loss': 2.0, 'step': 1}, {'train_runtime': 1.0, 'step': 1}]
+    frame = loss_frame(rows)
+    assert frame.to_dict('records') == [{'step': 1, 'loss': 2.5}]
+    manager = RunManager(str(tmp_path))
+    run = manager.start('sft', 'quick', [sys.executable, '-c', 'pass'])
+    text = progress_text(run, rows, 'en')
+    assert '1/4 steps' in text and 'remaining 0:00:03' in text
+    assert '进度' in progress_text(run, rows, 'zh')
+    assert log_tail('a\nLoading:  10%\rLoading: 100%\nb', lines=2) == 'Loading: 100%\nb'
