@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: install test test-extra demo lint clean
+.PHONY: install browser-deps test test-extra demo lint clean
 EXTRA_MARKS := distributed or browser or fuzz
 
 install: $(STAMP)
@@ -22,8 +22,14 @@ $(STAMP): pyproject.toml requirements/core.txt requirements/test.txt
 test: install
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests -q -m "not ($(EXTRA_MARKS))"
 
+# The browser tests drive Debian's chromium through playwright (whose own browser download cannot work offline);
+# fonts-wqy-zenhei renders the Chinese labels.
+browser-deps:
+	test -x /usr/bin/chromium && fc-list | grep -qi wqy || (flock /tmp/apt.lock apt-get update -q && \
+		flock /tmp/apt.lock apt-get install -y -q chromium fonts-wqy-zenhei)
+
 # Multi-process, browser and fuzz tests: slower, run by CI after `make test`.
-test-extra: install
+test-extra: install browser-deps
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests -q -m "$(EXTRA_MARKS)"; rc=$$?; [ $$rc -eq 5 ] || exit $$rc
 
 demo: install

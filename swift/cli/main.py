@@ -30,8 +30,8 @@ ROUTES: Dict[str, Route] = {
                   'Evaluate a model or an OpenAI-compatible endpoint on benchmarks or dataset files.'),
     'sample': Route('swift.pipelines.sample:sample_main',
                     'Sample completions and score them with reward models.', True),
-    'app': Route(None, 'A Gradio chat app in front of a model.'),
-    'web-ui': Route(None, 'The Gradio web UI for training, inference and export.'),
+    'app': Route('swift.pipelines.app:app_main', 'A Gradio chat app in front of a model.'),
+    'web-ui': Route('swift.pipelines.webui:webui_main', 'The Gradio web UI for training, inference and export.'),
     'list': Route('swift.cli.listing:list_main', 'List registered models, templates, datasets or plugins.'),
 }
 
