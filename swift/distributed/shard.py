@@ -55,6 +55,11 @@ class RankShard:
             torch.cuda.set_device(self.local_rank)
         dist.init_process_group(backend=backend)
 
+    def close(self) -> None:
+        import torch.distributed as dist
+        if self.world_size > 1 and dist.is_initialized():
+            dist.destroy_process_group()
+
 
 def gather_in_order(local_results: List[T], shard: RankShard) -> Optional[List[T]]:
     """Every rank's block concatenated by rank (= the original order of shard_rows blocks) on rank 0."""
