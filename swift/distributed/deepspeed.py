@@ -40,7 +40,7 @@ def load_deepspeed_config(value) -> Optional[Dict[str, Any]]:
     if os.path.isfile(text):
         with open(text, encoding='utf-8') as f:
             return _parse(f.read(), text)
-    if text.startswith('{'):
+    if text[:1] in '{[':
         return _parse(text, 'JSON string')
     hint = did_you_mean(text, BUILTIN)
     raise ArgumentError(f'--deepspeed {text}: not a built-in config, a file or a JSON string.{hint} '

@@ -38,6 +38,7 @@ class SwiftSft:
             logger.info(f'val dataset: {val_stats}')
         if args.dry_run:
             self._print_dry_run(template, train_dataset, stats)
+            _print_memory_estimate(args, template, train_dataset)
         return train_dataset, val_dataset
 
     @staticmethod
@@ -48,6 +49,14 @@ class SwiftSft:
         print(f'[dry run] input_ids: {len(example["input_ids"])} tokens, '
               f'{sum(1 for x in example["labels"] if x != -100)} with loss')
         print(f'[dry run] dataset statistics:\n{stats}')
+
+
+def _print_memory_estimate(args, template, dataset) -> None:
+    from transformers import AutoConfig
+    from swift.distributed.memory import estimate_for_args
+    config = AutoConfig.from_pretrained(template.tokenizer.model_info.model_dir)
+    longest = max(len(row['input_ids']) for row in dataset)
+    print(estimate_for_args(args, config, longest).describe())
 
 
 class SwiftPt(SwiftSft):
