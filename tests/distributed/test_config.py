@@ -148,4 +148,3 @@ def test_shard_blocks_cover_rows_in_order():
     assert [len(b) for b in blocks] == [3, 4, 4] and sum(blocks, []) == rows
     assert block_bounds(11, 2, 3) == (7, 11)
     assert gather_in_order(rows, RankShard()) == rows
-
