@@ -72,6 +72,8 @@ def estimate_memory(config, *, train_type: str, lora_rank: Optional[int], zero_s
     if stage >= 3:
         params = 0 if offload.get('param') == 'cpu' else shard(params)
     grads = trainable * 4 if stage < 2 else shard(trainable * 4)
+    if zero_stage is None and n > 1:
+        grads *= 2  # DDP all-reduces through bucket copies of the gradients
     states = trainable * 8 + (trainable * 4 if stage >= 1 else 0)  # moments (+ fp32 master partition)
     optimizer = states if stage == 0 else (0 if offload.get('optimizer') == 'cpu' else shard(states))
     acts = activation_bytes(config, batch, length, train_type != 'full', checkpointing, dtype_bytes)

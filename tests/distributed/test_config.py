@@ -148,3 +148,22 @@ def test_shard_blocks_cover_rows_in_order():
     assert [len(b) for b in blocks] == [3, 4, 4] and sum(blocks, []) == rows
     assert block_bounds(11, 2, 3) == (7, 11)
     assert gather_in_order(rows, RankShard()) == rows
+
+
+def test_memory_estimate_counts_and_shards():
+    from transformers import AutoConfig
+    from swift.distributed.memory import count_parameters, estimate_memory
+    from swift.model import get_model_tokenizer
+    model, tokenizer = get_model_tokenizer('swift/tiny-qwen2', 'float32')
+    config = AutoConfig.from_pretrained(tokenizer.model_info.model_dir)
+    counts = count_parameters(config, lora_rank=8)
+    from peft import LoraConfig, get_peft_model
+    peft_model = get_peft_model(model, LoraConfig(r=8, target_modules='all-linear'))
+    assert counts['trainable'] == sum(p.numel() for p in peft_model.parameters() if p.requires_grad)
+    common = dict(train_type='full', lora_rank=None, world_size=2, batch=1, length=64, dtype_bytes=4,
+                  checkpointing=False, offload={})
+    ddp, zero3 = estimate_memory(config, zero_stage=None, **common), estimate_memory(config, zero_stage=3, **common)
+    assert zero3.parameters == ddp.parameters / 2 and zero3.gradients < ddp.gradients
+    off = estimate_memory(config, zero_stage=3, **{**common, 'offload': {'param': 'cpu', 'optimizer': 'cpu'}})
+    assert off.parameters == off.optimizer == 0
+    assert 'fits in' in zero3.describe() and 'ZeRO-3, 2 rank(s)' in zero3.describe()
