@@ -63,11 +63,13 @@ def run(argv: List[str], nproc: int, threads: int, port: int) -> dict:
     stop.set()
     if proc.returncode:
         raise RuntimeError(output[-3000:])
-    out = argv[argv.index('--output_dir') + 1]
-    with open(os.path.join(out, 'logging.jsonl'), encoding='utf-8') as f:
-        final = [row for row in map(json.loads, f) if 'train_runtime' in row][-1]
     workers = sorted(peaks.values(), reverse=True)[:nproc]  # the launcher and torchrun are small
-    return {'runtime': final['train_runtime'], 'rss': workers, 'output': output}
+    result = {'rss': workers, 'output': output}
+    log = os.path.join(argv[argv.index('--output_dir') + 1], 'logging.jsonl')
+    if os.path.exists(log):  # not for --dry_run
+        with open(log, encoding='utf-8') as f:
+            result['runtime'] = [row for row in map(json.loads, f) if 'train_runtime' in row][-1]['train_runtime']
+    return result
 
 
 def real_tokens(model, data) -> int:

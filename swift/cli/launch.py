@@ -1,6 +1,7 @@
 """Re-launch a command under torchrun: argv as a list (never a split string), signals forwarded,
 the child's exit code returned, and the child killed with us."""
 import ctypes
+import os
 import signal
 import subprocess
 import sys
@@ -65,6 +66,11 @@ def run_torchrun(command: str, argv: List[str]) -> int:
     from swift.distributed.launch import LaunchPlan
     plan = LaunchPlan.from_env(command, argv)
     plan.check_port()
-    args = check_arguments(command, argv)
+    saved = os.environ.get('WORLD_SIZE')
+    os.environ['WORLD_SIZE'] = str(plan.world_size)  # checks that depend on the process count see the workers'
+    try:
+        args = check_arguments(command, argv)
+    finally:
+        os.environ.pop('WORLD_SIZE') if saved is None else os.environ.update(WORLD_SIZE=saved)
     print(plan.describe(args), flush=True)
     return run_child(plan.torchrun_argv())
