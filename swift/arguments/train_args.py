@@ -4,7 +4,7 @@ import datetime as dt
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Literal, Optional
+from typing import Any, Dict, List, Literal, Optional, Union
 
 from transformers import Seq2SeqTrainingArguments
 
@@ -42,6 +42,9 @@ class Seq2SeqTrainingOverrides(Seq2SeqTrainingArguments):
     neftune_noise_alpha: Optional[float] = _help('NEFTune noise; 0 disables; typical 5, 10, 15.', default=0.)
     average_tokens_across_devices: bool = _help('All-reduce token counts for an exact loss across devices.',
                                                 default=False)
+    deepspeed: Optional[Union[dict, str]] = _help(
+        'DeepSpeed: zero0, zero1, zero2, zero2_offload, zero3, zero3_offload (built-in), a JSON file or string.',
+        default=None)
 
 
 @dataclass
@@ -67,6 +70,9 @@ class TrainExtras:
     include_effective_tokens_per_second: bool = _help('Log tokens/s counting only non-pad tokens.',
                                                       default=False)
     dry_run: bool = _help('Stop after encoding: print one encoded sample and dataset statistics.', default=False)
+    zero_hpz_partition_size: Optional[int] = _help(
+        'ZeRO++ hierarchical partitioning: shard ZeRO-3 parameters within groups of this many ranks (a node).',
+        default=None)
 
 
 @dataclass
@@ -93,6 +99,8 @@ class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, Base
 
     def resolve(self):
         BaseArguments.resolve(self)
+        from swift.distributed import check_training_args
+        check_training_args(self)  # DeepSpeed config, FSDP, sequence parallel: before any weights load
         if self.learning_rate is None:
             self.learning_rate = 1e-5 if self.train_type == 'full' else 1e-4
         if self.lazy_tokenize is None:

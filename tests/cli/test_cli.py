@@ -48,7 +48,7 @@ def test_torchrun_command_passes_env(monkeypatch):
     monkeypatch.setenv('MASTER_ADDR', '10.0.0.1')
     monkeypatch.setenv('MASTER_PORT', '29555')
     cmd = torchrun_command('sft', ['--model', 'a b'])
-    assert cmd[:3] == [sys.executable, '-m', 'torch.distributed.run']
+    assert cmd[:3] == [sys.executable, '-m', 'swift.distributed.torchrun']  # torchrun, one-line worker errors
     for flag in ('--nproc_per_node=2', '--nnodes=2', '--node_rank=1', '--master_addr=10.0.0.1',
                  '--master_port=29555'):
         assert flag in cmd
@@ -110,7 +110,8 @@ def test_nproc_per_node_relaunches_under_torchrun(tmp_path):
     proc = subprocess.run(SWIFT + ['sft', '--model', 'swift/tiny-qwen2', '--dataset', 'swift/self-cognition#8',
                                    '--dry_run', 'true'], capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert 'Re-launching under torchrun' in proc.stderr and '--nproc_per_node=2' in proc.stderr
+    assert '[swift] launch plan:' in proc.stdout and '--nproc_per_node=2' in proc.stdout
+    assert 'world size 2 = 1 node(s) x 2 process(es)' in proc.stdout and 'engine: data parallel (DDP)' in proc.stdout
     assert proc.stdout.count('[dry run] dataset statistics') == 2  # one per worker
 
 
