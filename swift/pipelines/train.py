@@ -115,9 +115,8 @@ def _callbacks(args, model):
         callbacks.append(PlotLossCallback(args.output_dir))
     if args.create_checkpoint_symlink:
         callbacks.append(CheckpointSymlinkCallback())
-    if args.train_type == 'adalora':
-        from swift.tuners import AdaLoraCallback
-        callbacks.append(AdaLoraCallback(model))
+    from swift.tuners import tuner_callbacks
+    callbacks += tuner_callbacks(args, model)  # AdaLoRA budget, LISA layer switching
     from swift.plugin import build_callbacks
     return callbacks + build_callbacks(args)
 

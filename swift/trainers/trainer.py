@@ -7,6 +7,7 @@ import time
 from collections import defaultdict
 from contextlib import contextmanager
 from datetime import timedelta
+from types import MethodType
 from typing import Dict, List, Optional
 
 import torch
@@ -226,10 +227,16 @@ class Seq2SeqTrainer(HfSeq2SeqTrainer):
 
     # ----- optimizer -----
     def create_optimizer(self, model=None):
-        if self.optimizer is None and getattr(self.swift_args, 'lorap_lr_ratio', None):
-            from swift.tuners import create_optimizer
-            self.optimizer = create_optimizer(self.swift_args, self.model, self.args)
-            return self.optimizer
+        if self.optimizer is None and self.swift_args is not None:
+            from swift.plugin import create_optimizer
+            from swift.tuners import builtin_optimizer_name
+            name = builtin_optimizer_name(self.swift_args)  # GaLore, APOLLO, Adam-mini, BAdam or LoRA+
+            if name is not None:
+                self.optimizer = create_optimizer(name, self.swift_args, self.model, self.args)
+                if name == 'badam' and self.swift_args.badam_mode == 'ratio':
+                    from badam import clip_grad_norm_old_version  # ratio mode leaves sparse gradients
+                    self.accelerator.clip_grad_norm_ = MethodType(clip_grad_norm_old_version, self.accelerator)
+                return self.optimizer
         return super().create_optimizer(model)
 
 

@@ -3,7 +3,7 @@
 peft provides lora (DoRA, rsLoRA, PiSSA, OLoRA), adalora, vera, boft and fourierft; full and llamapro are ours.
 """
 from .adapters import load_adapter_for_training, save_adapter
-from .callbacks import AdaLoraCallback
-from .optim import create_optimizer
+from .callbacks import AdaLoraCallback, tuner_callbacks
+from .optim import builtin_optimizer_name, create_optimizer
 from .prepare import SUPPORTED_TRAIN_TYPES, prepare_model
 from .summary import get_trainable_summary
