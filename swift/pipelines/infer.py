@@ -47,6 +47,8 @@ def build_engine(args: InferArguments):
 def merge_lora(model, adapters: Dict[str, str]):
     """Apply and merge every adapter into the base weights (in memory; `swift export` saves merged models)."""
     from peft import PeftModel
+    from swift.export.merge import check_mergeable
+    check_mergeable(list(adapters.values()))
     for name, path in adapters.items():
         model = PeftModel.from_pretrained(model, path, adapter_name=name).merge_and_unload()
         logger.info(f'Merged adapter {path} into the base model (in memory).')

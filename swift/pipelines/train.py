@@ -21,7 +21,7 @@ def train(args, model, template, train_dataset, val_dataset) -> Dict[str, Any]:
     loss_func = check_loss_type(args.loss_type)
     _check_plugins(args)
     set_seed(args.seed)  # tuner weights (e.g. LoRA A) are drawn here, before the Trainer seeds anything
-    model = prepare_model(args, model)
+    model = prepare_model(args, model, template=template, train_dataset=train_dataset)  # LoRA-GA reads data
     trainable = get_trainable_summary(model)
     logger.info(trainable)
     _enable_input_grads(args, model)

@@ -14,6 +14,7 @@ import torch
 from transformers import Seq2SeqTrainer as HfSeq2SeqTrainer
 from transformers import TrainerCallback
 
+from swift.tuners.hooked import is_hooked, save_hook_tuner
 from swift.utils import SwiftError
 from .generate import generate_and_score
 from .loss import accuracy_counts, causal_lm_loss
@@ -196,7 +197,7 @@ class Seq2SeqTrainer(HfSeq2SeqTrainer):
             if tuner is not None:
                 if self.args.should_save:
                     tuner.save_pretrained(model, output_dir, state_dict=state_dict)
-            elif _is_peft(model):
+            elif _is_peft(model) or is_hooked(model):
                 self._save_adapter(model, output_dir, state_dict)
             else:
                 super()._save(output_dir, state_dict)
@@ -213,7 +214,10 @@ class Seq2SeqTrainer(HfSeq2SeqTrainer):
         if not self.args.should_save:
             return
         os.makedirs(output_dir, exist_ok=True)
-        save_adapter(model, output_dir, state_dict=state_dict)
+        if is_hooked(model):  # adapter / reft: only the hooked modules
+            save_hook_tuner(model, output_dir)
+        else:
+            save_adapter(model, output_dir, state_dict=state_dict)
         if self.processing_class is not None:
             self.processing_class.save_pretrained(output_dir)
         generation_config = getattr(model, 'generation_config', None)
