@@ -10,7 +10,6 @@ ReFT changes activations, not weights: it cannot be merged (serve it with --adap
 """
 import torch
 from torch import nn
-from torch.nn.utils import parametrizations
 from transformers.activations import ACT2FN
 
 from swift.arguments.tuner_args import parse_reft_args
@@ -26,8 +25,7 @@ class Intervention(nn.Module):
     def __init__(self, kind: str, dim: int, rank: int, dropout: float = 0.0, act_fn: str = 'linear'):
         super().__init__()
         self.kind = kind
-        rotate = nn.Linear(dim, rank, bias=False)
-        self.rotate = parametrizations.orthogonal(rotate) if kind in _ORTHOGONAL else rotate
+        self.rotate = nn.Linear(dim, rank, bias=False)
         if kind in ('ConsreftIntervention', 'LobireftIntervention'):
             self.source = nn.Parameter(torch.zeros(rank))
         else:
@@ -36,7 +34,9 @@ class Intervention(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, hidden):
-        weight = self.rotate.weight  # (rank, dim)
+        weight = self.rotate.weight  # (rank, dim); orthonormal rows through QR for the orthogonal kinds
+        if self.kind in _ORTHOGONAL:
+            weight = torch.linalg.qr(weight.T.float()).Q.T.to(hidden.dtype)
         if self.kind == 'LobireftIntervention':
             delta = self.source.expand(*hidden.shape[:-1], -1)
         elif self.kind == 'ConsreftIntervention':
