@@ -231,17 +231,25 @@ class Seq2SeqTrainer(HfSeq2SeqTrainer):
 
     # ----- optimizer -----
     def create_optimizer(self, model=None):
-        if self.optimizer is None and self.swift_args is not None:
-            from swift.plugin import create_optimizer
-            from swift.tuners import builtin_optimizer_name
-            name = builtin_optimizer_name(self.swift_args)  # GaLore, APOLLO, Adam-mini, BAdam or LoRA+
-            if name is not None:
-                self.optimizer = create_optimizer(name, self.swift_args, self.model, self.args)
-                if name == 'badam' and self.swift_args.badam_mode == 'ratio':
-                    from badam import clip_grad_norm_old_version  # ratio mode leaves sparse gradients
-                    self.accelerator.clip_grad_norm_ = MethodType(clip_grad_norm_old_version, self.accelerator)
-                return self.optimizer
+        if self.optimizer is None and build_builtin_optimizer(self) is not None:
+            return self.optimizer
         return super().create_optimizer(model)
+
+
+def build_builtin_optimizer(trainer):
+    """Set trainer.optimizer to the built-in optimizer the swift flags select (GaLore, APOLLO, Adam-mini, BAdam,
+    LoRA+) and return it; None when none is selected (transformers' --optim applies)."""
+    from swift.plugin import create_optimizer
+    from swift.tuners import builtin_optimizer_name
+    args = trainer.swift_args
+    name = builtin_optimizer_name(args) if args is not None else None
+    if name is None:
+        return None
+    trainer.optimizer = create_optimizer(name, args, trainer.model, trainer.args)
+    if name == 'badam' and args.badam_mode == 'ratio':
+        from badam import clip_grad_norm_old_version  # ratio mode leaves sparse gradients
+        trainer.accelerator.clip_grad_norm_ = MethodType(clip_grad_norm_old_version, trainer.accelerator)
+    return trainer.optimizer
 
 
 def _is_peft(model) -> bool:

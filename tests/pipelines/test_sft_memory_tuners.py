@@ -120,3 +120,24 @@ def test_reft_continues_from_its_directory(data, tmp_path):
     _sft(data, tmp_path / 'b', METHODS['reft'] + ['--adapters', str(first)])
     w1, w2 = load_file(first / 'adapter_model.safetensors'), load_file(tmp_path / 'b' / 'adapter_model.safetensors')
     assert w1.keys() == w2.keys() and any(not torch.equal(w1[k], w2[k]) for k in w1)
+
+
+@pytest.mark.parametrize('extra', [['--train_type', 'full', '--use_galore', 'true', '--galore_rank', '8',
+                                    '--ref_model', 'swift/tiny-qwen2'],
+                                   ['--train_type', 'reft', '--reft_layers', '1']])
+def test_rlhf_uses_the_optimizers_and_hook_tuners(extra, tmp_path):
+    from swift.pipelines.rlhf import rlhf_main
+    data = tmp_path / 'pref.jsonl'
+    rows = [{'messages': [{'role': 'user', 'content': f'q{i}?'}, {'role': 'assistant', 'content': 'good.'}],
+             'rejected_response': 'bad.'} for i in range(4)]
+    data.write_text('\n'.join(json.dumps(r) for r in rows))
+    out = tmp_path / 'dpo'
+    result = rlhf_main(['--rlhf_type', 'dpo', '--model', 'swift/tiny-qwen2', '--dataset', str(data), '--output_dir',
+                        str(out), '--add_version', 'false', '--max_steps', '2', '--report_to', 'none',
+                        '--split_dataset_ratio', '0', '--save_strategy', 'no', '--plot_loss', 'false'] + extra)
+    trainer = result['trainer']
+    if '--use_galore' in extra:
+        assert type(trainer.optimizer.optimizer).__module__.startswith('galore_torch')
+    else:
+        assert json.loads((out / 'adapter_config.json').read_text())['peft_type'] == 'SWIFT_REFT'
+        assert not (out / 'model.safetensors').exists()
