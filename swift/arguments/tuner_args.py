@@ -70,8 +70,8 @@ class TunerArguments:
                                     default=1024)
     lora_ga_direction: Literal['ArBr', 'A2rBr', 'ArB2r', 'random'] = _help(
         'LoRA-GA: which singular vectors of the gradient initialise A and B.', default='ArB2r')
-    lora_ga_scale: Literal['gd', 'unit', 'stable', 'weightS'] = _help('LoRA-GA: scaling of the initialisation.',
-                                                                     default='stable')
+    lora_ga_scale: Literal['gd', 'unit', 'stable', 'weightS'] = _help(
+        'LoRA-GA: scaling of the initialisation.', default='stable')
     lora_ga_stable_gamma: int = _help("LoRA-GA: gamma of the 'stable' scaling.", default=16)
     # FourierFT.
     fourier_n_frequency: int = _help('FourierFT: number of learned frequencies (like LoRA r).', default=2000)

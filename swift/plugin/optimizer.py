@@ -8,4 +8,3 @@ optimizers: PluginRegistry = PluginRegistry('optimizer', 'optimizer')
 
 def create_optimizer(name: str, args, model, training_args):
     return optimizers.get(name)(args, model, training_args)
-

@@ -31,8 +31,8 @@ def estimate_gradients(args, model, template, train_dataset) -> dict:
     for start in range(0, len(rows), args.lora_ga_batch_size):
         batch = template.data_collator([_truncate(r, args.lora_ga_max_length)
                                         for r in rows[start:start + args.lora_ga_batch_size]])
-        batch = {k: v.to(model.device) for k, v in batch.items() if k in ('input_ids', 'attention_mask', 'labels',
-                                                                         'position_ids')}
+        batch = {k: v.to(model.device) for k, v in batch.items()
+                 if k in ('input_ids', 'attention_mask', 'labels', 'position_ids')}
         model(**batch).loss.backward()
     batches = math.ceil(len(rows) / args.lora_ga_batch_size)
     grads = {name: w.grad.detach() / batches for name, w in weights.items() if w.grad is not None}

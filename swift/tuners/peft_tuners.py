@@ -1,4 +1,5 @@
-"""peft configs built from TunerArguments: lora (DoRA, rsLoRA, PiSSA, OLoRA, LoRA-GA init), longlora, adalora, vera, boft, fourierft."""
+"""peft configs built from TunerArguments: lora (DoRA, rsLoRA, PiSSA, OLoRA, LoRA-GA init), longlora, adalora,
+vera, boft, fourierft."""
 import torch
 from peft import AdaLoraConfig, BOFTConfig, FourierFTConfig, LoraConfig, TaskType, VeraConfig, get_peft_model
 
@@ -70,8 +71,8 @@ def _fourierft_config(args, model):
                            **_common(args, model))
 
 
-PEFT_CONFIGS = {'lora': _lora_config, 'longlora': _lora_config, 'adalora': _adalora_config, 'vera': _vera_config, 'boft': _boft_config,
-                'fourierft': _fourierft_config}
+PEFT_CONFIGS = {'lora': _lora_config, 'longlora': _lora_config, 'adalora': _adalora_config, 'vera': _vera_config,
+                'boft': _boft_config, 'fourierft': _fourierft_config}
 
 
 def prepare_peft(args, model):

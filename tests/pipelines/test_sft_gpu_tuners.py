@@ -54,4 +54,4 @@ def test_gpu_paths_train(name, data, tmp_path):
         pytest.skip(f'needs the {package} package (GPU environment)')
     result = _sft(data, tmp_path, argv + ['--torch_dtype', 'bfloat16', '--bf16', 'true'])
     losses = [h['loss'] for h in result['log_history'] if 'loss' in h]
-    assert losses and all(l == l for l in losses)
+    assert losses and all(loss == loss for loss in losses)

@@ -80,7 +80,7 @@ def test_method_trains_saves_and_reloads(name, data, tmp_path):
     ckpt = tmp_path / name
     assert result['last_model_checkpoint'] == str(ckpt)
     losses = [h['loss'] for h in result['log_history'] if 'loss' in h]
-    assert losses and all(l == l for l in losses)  # finite (not NaN)
+    assert losses and all(loss == loss for loss in losses)  # finite (not NaN)
     if name == 'qlora':  # the 4-bit base is what the adapter fits; the float base differs by quantisation
         assert json.loads((ckpt / 'args.json').read_text())['quant_bits'] == 4
         return

@@ -46,8 +46,8 @@ def test_optimizer_state_is_smaller_than_adamw(name, kwargs, at_most, load_model
 
 def test_galore_per_parameter_steps_in_backward(load_model, batch, tmp_path):
     model = load_model()
-    opt = create_optimizer('galore', Args(train_type='full', use_galore=True, galore_rank=4,
-                                         galore_optim_per_parameter=True), model, _training_args(tmp_path))
+    args = Args(train_type='full', use_galore=True, galore_rank=4, galore_optim_per_parameter=True)
+    opt = create_optimizer('galore', args, model, _training_args(tmp_path))
     before = model.model.layers[0].mlp.down_proj.weight.detach().clone()
     model(**batch).loss.backward()  # the hooks step each parameter and free its gradient
     assert model.model.layers[0].mlp.down_proj.weight.grad is None

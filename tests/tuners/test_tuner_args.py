@@ -32,7 +32,7 @@ def test_defaults_follow_ms_swift():
     ({'train_type': 'reft', 'reft_args': '{"dropout": 0.1'}, '--reft_args is not valid JSON'),
     ({'train_type': 'reft', 'reft_args': '{"low_rank": 2}'}, 'keys among dropout, act_fn'),
     ({'use_liger': True}, '--use_liger needs a CUDA GPU'),
-    ({'use_galore': True, 'galore_quantization': True}, 'Q-GaLore\) needs a CUDA GPU'),
+    ({'use_galore': True, 'galore_quantization': True}, r'Q-GaLore\) needs a CUDA GPU'),
     ({'init_weights': 'eva'}, 'choose one of'),
     ({'lora_bias': 'some'}, "--lora_bias must be 'none' or 'all'"),
     ({'lora_dtype': 'int8'}, '--lora_dtype must be one of'),
