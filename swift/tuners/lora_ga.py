@@ -20,8 +20,9 @@ def estimate_gradients(args, model, template, train_dataset) -> dict:
         raise ArgumentError('--init_weights lora-ga estimates gradients on the encoded SFT training set, which '
                             'this command does not provide: use swift sft / swift pt.')
     rows = list(itertools.islice(iter(train_dataset), args.lora_ga_batch_size * args.lora_ga_iters))
-    if not rows:
-        raise ArgumentError('--init_weights lora-ga: the training set is empty.')
+    if not rows or 'labels' not in rows[0]:
+        raise ArgumentError('--init_weights lora-ga estimates gradients on supervised (input_ids, labels) rows: use it '
+                            'with swift sft / swift pt.')
     weights = {name: module.weight for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)}
     was_training, grads_before = model.training, {n: p.requires_grad for n, p in model.named_parameters()}
     model.requires_grad_(False)
