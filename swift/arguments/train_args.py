@@ -136,6 +136,7 @@ class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, Base
         kwargs['report_to'] = [r for r in self.report_to if r != 'none'] or 'none'
         kwargs['remove_unused_columns'] = False  # the template's collator decides what the model sees
         kwargs['data_seed'] = self.data_seed
+        kwargs['use_liger_kernel'] = self.use_liger_kernel or self.use_liger  # ms-swift's name for HF's flag
         # transformers 5 renamed gradient_checkpointing*; ms-swift's names stay ours.
         for old, new in (('gradient_checkpointing', 'activation_checkpointing'),
                          ('gradient_checkpointing_kwargs', 'activation_checkpointing_kwargs')):

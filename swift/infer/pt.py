@@ -85,7 +85,13 @@ class PtEngine(InferEngine):
     def add_adapter(self, name: str, path: str) -> None:
         """Load a LoRA adapter under `name` (the first unnamed one, 'default', becomes the default)."""
         from peft import PeftModel
-        if isinstance(self.model, PeftModel):
+        from swift.tuners import hook_tuner_type, load_hook_tuner
+        if hook_tuner_type(path):  # adapter / reft: hooks on the model, always active
+            if self.adapters or isinstance(self.model, PeftModel):
+                raise ArgumentError(f'--adapters {path} ({hook_tuner_type(path)}) changes the model itself: '
+                                    'serve it alone, without other adapters.')
+            self.model = load_hook_tuner(self.model, path).eval()
+        elif isinstance(self.model, PeftModel):
             self.model.load_adapter(path, adapter_name=name)
         else:
             self.model = PeftModel.from_pretrained(self.model, path, adapter_name=name).eval()

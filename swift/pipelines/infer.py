@@ -73,8 +73,11 @@ def build_gpu_engine(args: InferArguments, adapters: List[str], default_config):
 def merge_lora(model, adapters: List[str]):
     """Apply and merge every adapter into the base weights (in memory; `swift export` saves merged models)."""
     from peft import PeftModel
+    from swift.export.merge import check_mergeable
     from swift.infer.utils import parse_adapters
-    for name, path in parse_adapters(adapters).items():
+    adapters = parse_adapters(adapters)
+    check_mergeable(list(adapters.values()))  # adapter / reft cannot merge: one line
+    for name, path in adapters.items():
         model = PeftModel.from_pretrained(model, path, adapter_name=name).merge_and_unload()
         logger.info(f'Merged adapter {path} into the base model (in memory).')
     return model
