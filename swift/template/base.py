@@ -118,8 +118,8 @@ class Template:
                 out.append((meta.response_prefix, ContextType.OTHER, last, query))
                 break
             out.append((r.response, ContextType.RESPONSE, last, query))
-            ends = [(meta.suffix, ContextType.SUFFIX)] if last else [(sep_suffix, ContextType.SUFFIX),
-                                                                     (sep_rest, ContextType.OTHER)]
+            ends = [(meta.suffix, ContextType.SUFFIX), (meta.final_layout(), ContextType.OTHER)] if last else [
+                (sep_suffix, ContextType.SUFFIX), (sep_rest, ContextType.OTHER)]
             for part, ctype in ends:
                 out += [(c, ctype, last, query) for c in fill(part, base, tok)]
         return out
