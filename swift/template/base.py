@@ -9,7 +9,7 @@ from .collator import pad_batch
 from .constant import ContextType
 from .loss_scale import all_loss_scale, get_loss_scale
 from .render import fill, merge, to_text, token_values, tokenize
-from .tools import format_tools
+from .tools import format_tools, get_agent_format, load_calls
 from .turns import Round, split_messages
 
 MODES = ('train', 'infer', 'pt')
@@ -56,6 +56,7 @@ class Template:
         self.padding_side = padding_side
         self.template_backend = template_backend
         self.tools_prompt = tools_prompt or template_meta.default_tools_prompt
+        self.agent_format = get_agent_format(self.tools_prompt)
         self._generate_meta = template_meta.to_generate_meta()
         self.mode = 'train'
         self._bos_head = None
@@ -84,11 +85,26 @@ class Template:
     def _format_tool_results(self, results: List[str]) -> str:
         return '\n'.join(results)
 
+    def _tool_query(self, r: Round) -> str:
+        return self._format_tool_results(r.tool_results)
+
+    def _render_calls(self, messages: List[dict]) -> List[dict]:
+        """Assistant messages with structured tool_calls get them written into their content in the agent
+        format (so the call is supervised like any response text)."""
+        out = []
+        for m in messages:
+            calls = load_calls(m.get('tool_calls')) if m.get('role') == 'assistant' else []
+            if calls:
+                text = self.agent_format.calls(m.get('content') or '', calls)
+                m = {**m, 'content': text, 'tool_calls': None, 'calls_only': not m.get('content')}
+            out.append(m)
+        return out
+
     def _conversation(self, row: Dict[str, Any], mode: str) -> Tuple[Optional[str], List[Round]]:
         training, chat = mode != 'infer', self._is_chat(mode)
         messages = list(_messages(row))
         if chat:
-            messages = self._preprocess_messages(messages, training)
+            messages = self._preprocess_messages(self._render_calls(messages), training)
         system, rounds = split_messages(messages)
         if not training and rounds and rounds[-1].response is not None:
             rounds[-1].response = None  # the reference answer of an eval row is not part of the prompt
@@ -109,13 +125,14 @@ class Template:
             last = i == len(rounds) - 1
             prompt, query = meta.prompt, r.query or ''
             if r.query_role == 'tool':
-                prompt, query = meta.tool_prompt, self._format_tool_results(r.tool_results)
+                prompt, query = meta.tool_prompt, self._tool_query(r)
                 if prompt is None:  # no tool role in this format: a ReAct observation as a user turn
                     prompt, query = meta.prompt, f'Observation: {query}'
             values = {**base, 'QUERY': query, 'ROUND0': str(i), 'ROUND1': str(i + 1)}
             out += [(c, ContextType.OTHER, last, query) for c in fill(prompt, values, tok)]
             if r.response is None:
-                out.append((meta.response_prefix, ContextType.OTHER, last, query))
+                if r.query_role != 'tool' or meta.tool_prompt is None:  # not after tool outputs (DeepSeek-R1)
+                    out.append((meta.response_prefix, ContextType.OTHER, last, query))
                 break
             out.append((r.response, ContextType.RESPONSE, last, query))
             ends = [(meta.suffix, ContextType.SUFFIX), (meta.final_layout(), ContextType.OTHER)] if last else [
