@@ -9,7 +9,7 @@ from .collator import pad_batch
 from .constant import ContextType
 from .loss_scale import all_loss_scale, get_loss_scale
 from .render import fill, merge, to_text, token_values, tokenize
-from .tools import format_tools, get_agent_format, load_calls
+from .tools import forced_call_prefix, format_tools, get_agent_format, load_calls, parse_tools
 from .turns import Round, split_messages
 
 MODES = ('train', 'infer', 'pt')
@@ -163,7 +163,16 @@ class Template:
                 continue
             contexts, weights = loss_fn(content, ctype, last, query=query)
             pieces += list(zip(contexts, weights))
+        if mode == 'infer' and chat:
+            pieces.append((self.tool_prefill(row), 0.))
         return merge(pieces)
+
+    def tool_prefill(self, row: Dict[str, Any]) -> str:
+        """The start of a forced tool call (row['tool_choice'] 'required' or a named function) that the prompt
+        ends with; engines parse the output with it in front."""
+        if not parse_tools(row.get('tools')):
+            return ''
+        return forced_call_prefix(self.agent_format.parser, row.get('tool_choice'))
 
     def render_text(self, row: Dict[str, Any], mode: Optional[str] = None) -> str:
         """The text the model sees (for inference: the prompt up to the generation prompt)."""

@@ -247,6 +247,34 @@ def mistral_calls(content: str, calls: List[dict]) -> str:
     return '[TOOL_CALLS][' + ', '.join(items) + ']'
 
 
+# What a forced call (tool_choice: a named function, or 'required' without a name) starts with, per parser.
+PREFILLS = {
+    'hermes': lambda n: '<tool_call>\n{"name": "' + (f'{n}", "arguments": ' if n else ''),
+    'react': lambda n: 'Action: ' + (f'{n}\nAction Input: ' if n else ''),
+    'qwen': lambda n: '✿FUNCTION✿: ' + (f'{n}\n✿ARGS✿: ' if n else ''),
+    'llama3': lambda n: '{"name": "' + (f'{n}", "parameters": ' if n else ''),
+    'glm4': lambda n: f'{n}\n' if n else '',
+    'deepseek': lambda n: '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>' + (
+        f'{n}\n```json\n' if n else ''),
+    'mistral': lambda n: '[TOOL_CALLS][{"name": "' + (f'{n}", "arguments": ' if n else ''),
+}
+
+
+def forced_call_prefix(parser: str, tool_choice: Any) -> str:
+    """The generation prefill that makes the model call a tool: tool_choice 'required' or
+    {"type": "function", "function": {"name": ...}}; '' for 'auto'/'none'/None."""
+    if isinstance(tool_choice, dict):
+        name = (tool_choice.get('function') or {}).get('name')
+        if not isinstance(name, str) or not name:
+            raise TemplateError('tool_choice must name a function: {"type": "function", "function": {"name": ...}}.')
+        return PREFILLS.get(parser, PREFILLS['react'])(name)
+    if tool_choice == 'required':
+        return PREFILLS.get(parser, PREFILLS['react'])(None)
+    if tool_choice in (None, 'auto', 'none'):
+        return ''
+    raise TemplateError(f"tool_choice must be 'none', 'auto', 'required' or a named function, got {tool_choice!r}.")
+
+
 def _react_system(texts):
     return lambda tools, system: _react(tools, system, texts)
 
