@@ -247,16 +247,17 @@ def mistral_calls(content: str, calls: List[dict]) -> str:
     return '[TOOL_CALLS][' + ', '.join(items) + ']'
 
 
-# What a forced call (tool_choice: a named function, or 'required' without a name) starts with, per parser.
+# What a forced call (tool_choice: a named function, or 'required' without a name) starts with, per parser. They
+# stop before a space so the model's next token is the one it learned (BPE merges a space into the next word).
 PREFILLS = {
-    'hermes': lambda n: '<tool_call>\n{"name": "' + (f'{n}", "arguments": ' if n else ''),
-    'react': lambda n: 'Action: ' + (f'{n}\nAction Input: ' if n else ''),
-    'qwen': lambda n: '✿FUNCTION✿: ' + (f'{n}\n✿ARGS✿: ' if n else ''),
-    'llama3': lambda n: '{"name": "' + (f'{n}", "parameters": ' if n else ''),
+    'hermes': lambda n: '<tool_call>\n{"name": "' + (f'{n}", "arguments":' if n else ''),
+    'react': lambda n: 'Action:' + (f' {n}\nAction Input:' if n else ''),
+    'qwen': lambda n: '✿FUNCTION✿:' + (f' {n}\n✿ARGS✿:' if n else ''),
+    'llama3': lambda n: '{"name": "' + (f'{n}", "parameters":' if n else ''),
     'glm4': lambda n: f'{n}\n' if n else '',
     'deepseek': lambda n: '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>' + (
         f'{n}\n```json\n' if n else ''),
-    'mistral': lambda n: '[TOOL_CALLS][{"name": "' + (f'{n}", "arguments": ' if n else ''),
+    'mistral': lambda n: '[TOOL_CALLS][{"name": "' + (f'{n}", "arguments":' if n else ''),
 }
 
 

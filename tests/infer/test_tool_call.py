@@ -91,7 +91,7 @@ def test_stream_chunk_splits_into_openai_tool_call_deltas():
 
 
 @pytest.mark.parametrize('tool_choice, prefill', [
-    ({'type': 'function', 'function': {'name': 'get_weather'}}, '<tool_call>\n{"name": "get_weather", "arguments": '),
+    ({'type': 'function', 'function': {'name': 'get_weather'}}, '<tool_call>\n{"name": "get_weather", "arguments":'),
     ('required', '<tool_call>\n{"name": "'), ('auto', '')])
 def test_tool_choice_prefills_the_forced_call(model_template, tool_choice, prefill):
     _, template = model_template
