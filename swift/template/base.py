@@ -127,7 +127,7 @@ class Template:
             if r.query_role == 'tool':
                 prompt, query = meta.tool_prompt, self._tool_query(r)
                 if prompt is None:  # no tool role in this format: a ReAct observation as a user turn
-                    prompt, query = meta.prompt, f'Observation: {query}'
+                    prompt, query = meta.prompt, f'{self.agent_format.observation}{query}'
             values = {**base, 'QUERY': query, 'ROUND0': str(i), 'ROUND1': str(i + 1)}
             out += [(c, ContextType.OTHER, last, query) for c in fill(prompt, values, tok)]
             if r.response is None:

@@ -20,12 +20,13 @@ class AgentFormat:
     system: Callable[[List[dict], Optional[str]], Optional[str]]
     calls: Callable[[str, List[dict]], str]
     parser: str  # the swift/infer/tool_call.py parser of model output in this format
+    observation: str = 'Observation: '  # tool results as a user turn, in families without a tool role
 
 
 def register_tools_prompt(name: str, fn, *, calls: Optional[Callable] = None, parser: str = 'react',
-                          exist_ok: bool = False):
+                          observation: str = 'Observation: ', exist_ok: bool = False):
     """Register `fn(tools, system) -> system text`; tool calls are written as ReAct lines unless `calls` is given."""
-    fmt = AgentFormat(name, fn, calls or react_calls, parser)
+    fmt = AgentFormat(name, fn, calls or react_calls, parser, observation)
     return TOOLS_PROMPT_MAPPING.register(name, fmt, exist_ok=exist_ok)
 
 
@@ -294,4 +295,5 @@ for _name, _system, _calls, _parser in [
         ('qwen_zh', lambda t, s: qwen_fncall_prompt(t, s, True, False), qwen_fncall_calls, 'qwen'),
         ('qwen_en_parallel', lambda t, s: qwen_fncall_prompt(t, s, False, True), qwen_fncall_calls, 'qwen'),
         ('qwen_zh_parallel', lambda t, s: qwen_fncall_prompt(t, s, True, True), qwen_fncall_calls, 'qwen')]:
-    register_tools_prompt(_name, _system, calls=_calls, parser=_parser)
+    register_tools_prompt(_name, _system, calls=_calls, parser=_parser,
+                          observation='✿RESULT✿: ' if _parser == 'qwen' else 'Observation: ')
