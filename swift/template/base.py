@@ -13,6 +13,7 @@ from .tools import forced_call_prefix, format_tools, get_agent_format, load_call
 from .turns import Round, split_messages
 
 MODES = ('train', 'infer', 'pt')
+TEXT_FORMATS = ('react', 'qwen')  # agent formats whose tool results are text in a user turn (Observation: ...)
 TRUNCATION_STRATEGIES = ('delete', 'left', 'right')
 
 
@@ -126,7 +127,8 @@ class Template:
             prompt, query = meta.prompt, r.query or ''
             if r.query_role == 'tool':
                 prompt, query = meta.tool_prompt, self._tool_query(r)
-                if prompt is None:  # no tool role in this format: a ReAct observation as a user turn
+                if prompt is None or self.agent_format.parser in TEXT_FORMATS:  # an observation as a user turn
+                    query = '\n'.join(r.tool_results)
                     prompt, query = meta.prompt, f'{self.agent_format.observation}{query}'
             values = {**base, 'QUERY': query, 'ROUND0': str(i), 'ROUND1': str(i + 1)}
             out += [(c, ContextType.OTHER, last, query) for c in fill(prompt, values, tok)]

@@ -85,11 +85,15 @@ def test_history_thinking_is_dropped_like_official(template_type):
 
 
 def test_llama3_tool_result_is_a_tool_turn():
-    """Llama 3 (no tool format of its own) renders a tool message under its role name, as its template does."""
+    """Llama 3 has no tool format: with a native one (hermes) a tool message is a turn of its role, as its
+    template renders it; with the default ReAct it is an Observation user turn."""
     tok = tokenizer('swift/tiny-llama')
     messages = chat(system=False, rounds=1) + [{'role': 'assistant', 'content': 'call'},
                                                {'role': 'tool', 'content': '42'}]
-    text = get_template('llama3', tok).render_text({'messages': messages}, mode='infer')
+    text = get_template('llama3', tok, tools_prompt='hermes').render_text({'messages': messages}, mode='infer')
     assert text.endswith('call<|eot_id|><|start_header_id|>tool<|end_header_id|>\n\n42<|eot_id|>'
                          '<|start_header_id|>assistant<|end_header_id|>\n\n')
     assert text == official_render('llama3.jinja', messages, tok)
+    react = get_template('llama3', tok).render_text({'messages': messages}, mode='infer')
+    assert react.endswith('<|start_header_id|>user<|end_header_id|>\n\nObservation: 42<|eot_id|>'
+                          '<|start_header_id|>assistant<|end_header_id|>\n\n')
