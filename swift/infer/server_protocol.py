@@ -94,8 +94,9 @@ def split_tool_call_deltas(chunk: Dict[str, Any]) -> List[Dict[str, Any]]:
         step = {'index': choice['index'], 'finish_reason': None, 'logprobs': None}
         for k, call in enumerate(calls):
             fn = call.get('function') or {}
-            extra.append({**step, 'delta': {'tool_calls': [{'index': k, 'id': call.get('id'), 'type': 'function',
-                                                              'function': {'name': fn.get('name'), 'arguments': ''}}]}})
+            header = {'index': k, 'id': call.get('id'), 'type': 'function',
+                      'function': {'name': fn.get('name'), 'arguments': ''}}
+            extra.append({**step, 'delta': {'tool_calls': [header]}})
             extra.append({**step, 'delta': {'tool_calls': [{'index': k, 'function': {
                 'arguments': fn.get('arguments') or ''}}]}})
         extra.append({**step, 'delta': {}, 'finish_reason': choice.get('finish_reason')})

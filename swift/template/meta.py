@@ -94,6 +94,6 @@ class TemplateMeta:
 
     def to_generate_meta(self) -> 'TemplateMeta':
         """The plain-text template used by `swift pt` / use_chat_template=False."""
-        return TemplateMeta(f'{self.template_type}:generate', prefix=[], prompt=['{{QUERY}}'], chat_sep=[], end_layout=[],
-                            system_prefix=['{{SYSTEM}}'], auto_add_bos=self.auto_add_bos,
+        return TemplateMeta(f'{self.template_type}:generate', prefix=[], prompt=['{{QUERY}}'], chat_sep=[],
+                            end_layout=[], system_prefix=['{{SYSTEM}}'], auto_add_bos=self.auto_add_bos,
                             stop_words=list(self.stop_words))

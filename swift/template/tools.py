@@ -127,7 +127,6 @@ _REACT_ZH = {
 }
 
 
-
 def toolbench_tools_prompt(tools: List[dict], system: Optional[str]) -> str:
     """ToolBench (swift/ToolBench data): Thought/Action/Action Input steps over the APIs, ended by Finish."""
     apis = json.dumps([_function(t) for t in tools], ensure_ascii=False)
@@ -193,6 +192,16 @@ def qwen_fncall_prompt(tools: List[dict], system: Optional[str], zh: bool, paral
     return f'{system}\n\n{body}' if system else body
 
 
+def mistral_tools_block(tools: List[dict]) -> str:
+    """Mistral Nemo's [AVAILABLE_TOOLS] list, written key by key as its template does (strings unescaped)."""
+    items = []
+    for tool in tools:
+        fields = [f'"{k}": "{v}"' if isinstance(v, str) else f'"{k}": {json.dumps(v, ensure_ascii=False)}'
+                  for k, v in _function(tool).items() if k != 'return']
+        items.append('{"type": "function", "function": {' + ', '.join(fields) + '}}')
+    return '[AVAILABLE_TOOLS][' + ', '.join(items) + '][/AVAILABLE_TOOLS]'
+
+
 # ----- tool calls as response text -----
 def _join(content: str, text: str, sep: str = '\n') -> str:
     return f'{content}{sep}{text}' if content else text
@@ -213,8 +222,8 @@ def hermes_calls(content: str, calls: List[dict]) -> str:
 
 def llama3_calls(content: str, calls: List[dict]) -> str:
     """Llama 3.1/3.2 write a tool-call turn as the bare JSON call (its content is not rendered)."""
-    return '\n'.join(f'{{"name": "{_fn(c)["name"]}", "parameters": {arguments_text(_fn(c).get("arguments", {}))}}}'
-                      for c in calls)
+    return '\n'.join(f'{{"name": "{_fn(c)["name"]}", "parameters": '
+                     f'{arguments_text(_fn(c).get("arguments", {}))}}}' for c in calls)
 
 
 def deepseek_calls(content: str, calls: List[dict]) -> str:
@@ -290,7 +299,8 @@ for _name, _system, _calls, _parser in [
         ('glm4', glm4_tools_prompt, glm4_calls, 'glm4'),
         ('llama3', llama3_tools_prompt, llama3_calls, 'llama3'),
         ('deepseek', lambda tools, system: system, deepseek_calls, 'deepseek'),  # its template omits schemas
-        ('mistral', lambda tools, system: system, mistral_calls, 'mistral'),  # [AVAILABLE_TOOLS] in the query
+        ('mistral', lambda tools, system: _join(system or '', mistral_tools_block(tools), '\n\n'), mistral_calls,
+         'mistral'),
         ('qwen_en', lambda t, s: qwen_fncall_prompt(t, s, False, False), qwen_fncall_calls, 'qwen'),
         ('qwen_zh', lambda t, s: qwen_fncall_prompt(t, s, True, False), qwen_fncall_calls, 'qwen'),
         ('qwen_en_parallel', lambda t, s: qwen_fncall_prompt(t, s, False, True), qwen_fncall_calls, 'qwen'),

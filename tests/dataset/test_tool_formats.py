@@ -8,7 +8,8 @@ from swift.template import get_template
 TOOLS = [{'type': 'function', 'function': {'name': 'get_weather', 'description': 'Weather of a city',
                                            'parameters': {'type': 'object',
                                                           'properties': {'city': {'type': 'string'}}}}}]
-CALLS = [{'name': 'get_weather', 'arguments': {'city': 'Paris'}}, {'name': 'get_weather', 'arguments': {'city': 'Oslo'}}]
+CALLS = [{'name': 'get_weather', 'arguments': {'city': 'Paris'}},
+         {'name': 'get_weather', 'arguments': {'city': 'Oslo'}}]
 OPENAI = {'tools': TOOLS, 'messages': [
     {'role': 'user', 'content': 'Weather in Paris and Oslo?'},
     {'role': 'assistant', 'content': None, 'tool_calls': [

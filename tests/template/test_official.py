@@ -20,6 +20,7 @@ FAMILIES = {
     'llama3_1': ('llama3_1.jinja', '<|begin_of_text|>', '<|eot_id|>'),
     'llama3_2': ('llama3_2.jinja', '<|begin_of_text|>', '<|eot_id|>'),
     'mistral': ('mistral.jinja', '<s>', '</s>'),
+    'mistral_nemo': ('mistral_nemo.jinja', '<s>', '</s>'),
     'gemma': ('gemma.jinja', '<bos>', '<eos>'),
     'glm4': ('glm4.jinja', None, None),
     'deepseek': ('deepseek.jinja', *DEEPSEEK),

@@ -23,6 +23,7 @@ TOOL_FAMILIES = {
     'deepseek_r1': ('deepseek_r1.jinja', True, True),
     'deepseek_v2_5': ('deepseek_v2_5.jinja', True, True),
     'glm4': ('glm4.jinja', False, True),
+    'mistral_nemo': ('mistral_nemo.jinja', False, True),
 }
 
 
@@ -31,12 +32,14 @@ def conversation(system: bool, parallel: bool, text_args: bool, answer: bool):
         return {'type': 'function', 'function': {'name': name, 'arguments': json.dumps(args) if text_args else args}}
 
     calls = [call('get_weather', {'city': 'Paris'})] + ([call('get_time', {})] if parallel else [])
+    for k, c in enumerate(calls):
+        c['id'] = f'call{k}abcd'  # Mistral's template requires 9-character ids
     messages = [{'role': 'system', 'content': 'You are a careful bot.'}] if system else []
     messages += [{'role': 'user', 'content': 'Weather and time in Paris?'},
                  {'role': 'assistant', 'content': None, 'tool_calls': calls},
-                 {'role': 'tool', 'content': '{"temp": 21}'}]
+                 {'role': 'tool', 'tool_call_id': 'call0abcd', 'content': '{"temp": 21}'}]
     if parallel:
-        messages.append({'role': 'tool', 'content': '{"time": "10:00"}'})
+        messages.append({'role': 'tool', 'tool_call_id': 'call1abcd', 'content': '{"time": "10:00"}'})
     if answer:
         messages.append({'role': 'assistant', 'content': 'It is 21 degrees.'})
     return messages
