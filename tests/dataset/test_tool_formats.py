@@ -61,3 +61,13 @@ def test_tool_rows_and_plain_rows_load_together(write):
     assert len(train) == 2
     assert train[0]['messages'][1]['content'] == 'hello' and train[0]['messages'][1]['tool_calls'] is None
     assert _calls(train[1]['messages'][1]) == CALLS
+
+
+def test_dry_run_highlights_the_supervised_tool_call(write, capsys):
+    from swift.pipelines.sft import sft_main
+    path = write('agent.jsonl', [MS_SWIFT])
+    assert sft_main(['--model', 'swift/tiny-qwen2', '--dataset', path, '--dry_run', 'true']) is None
+    out = capsys.readouterr().out
+    assert ('[[<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>\n<tool_call>\n'
+            '{"name": "get_weather", "arguments": {"city": "Oslo"}}\n</tool_call><|im_end|>]]') in out
+    assert '<tool_response>\n{"temp": 21}\n</tool_response>' in out.split(']]')[1].split('[[')[0]  # not supervised
