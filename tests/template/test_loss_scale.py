@@ -108,3 +108,15 @@ def test_tool_call_is_supervised_and_tool_result_is_not(qwen_tok):
     assert '[[<tool_call>\n{"name": "f", "arguments": {"a": 1}}\n</tool_call><|im_end|>]]' in shown
     assert '[[done<|im_end|>]]' in shown
     assert 'RESULT-7' in shown and '[[' not in shown.split('RESULT-7')[0].split(']]')[-1]
+
+
+@pytest.mark.parametrize('flag, value, hint', [('--tools_prompt', 'glm5', 'glm4'), ('--loss_scale', 'agentflam',
+                                                                                      'agentflan')])
+def test_unknown_agent_names_fail_before_weights(flag, value, hint):
+    from swift.arguments import SftArguments, parse_args
+    from swift.utils import ArgumentError
+    args = parse_args(SftArguments, ['--model', 'swift/tiny-qwen2', flag, value])
+    with pytest.raises(ArgumentError, match=f'{flag} {value}: unknown. Did you mean: {hint}'):
+        args.resolve()
+    for name in ('react_en', 'react_zh', 'glm4', 'toolbench', 'qwen', 'hermes', 'llama3', 'qwen_en_parallel'):
+        parse_args(SftArguments, ['--model', 'swift/tiny-qwen2', '--tools_prompt', name]).resolve()
