@@ -27,7 +27,7 @@ TOOL_FAMILIES = {
 }
 
 
-def conversation(system: bool, parallel: bool, text_args: bool, answer: bool):
+def conversation(system: bool, parallel: bool, text_args: bool, answer: bool, content=None):
     def call(name, args):
         return {'type': 'function', 'function': {'name': name, 'arguments': json.dumps(args) if text_args else args}}
 
@@ -36,7 +36,7 @@ def conversation(system: bool, parallel: bool, text_args: bool, answer: bool):
         c['id'] = f'call{k}abcd'  # Mistral's template requires 9-character ids
     messages = [{'role': 'system', 'content': 'You are a careful bot.'}] if system else []
     messages += [{'role': 'user', 'content': 'Weather and time in Paris?'},
-                 {'role': 'assistant', 'content': None, 'tool_calls': calls},
+                 {'role': 'assistant', 'content': content, 'tool_calls': calls},
                  {'role': 'tool', 'tool_call_id': 'call0abcd', 'content': '{"temp": 21}'}]
     if parallel:
         messages.append({'role': 'tool', 'tool_call_id': 'call1abcd', 'content': '{"time": "10:00"}'})
@@ -51,6 +51,7 @@ def glm4_messages(messages):
     out = []
     for m in messages:
         if m.get('tool_calls'):
+            out += [{'role': 'assistant', 'content': m['content']}] if m['content'] else []
             out += [{'role': 'assistant', 'metadata': c['function']['name'],
                      'content': json.dumps(c['function']['arguments'], ensure_ascii=False)} for c in m['tool_calls']]
         else:
@@ -86,3 +87,17 @@ def test_tool_conversation_matches_official(template_type, system, parallel, tra
     template = get_template(template_type, tok)
     assert template.render_text(row, mode='train' if train else 'infer') == official(template_type, messages, tok,
                                                                                      train)
+
+
+@pytest.mark.parametrize('template_type', sorted(set(TOOL_FAMILIES) - {'deepseek_v2_5'}))
+@pytest.mark.parametrize('train', [True, False])
+def test_tool_call_with_text_before_it_matches_official(template_type, train):
+    """An assistant message with both text and tool calls (Llama and Mistral drop the text, as Meta's and
+    Mistral's templates do)."""
+    _, text_args, _ = TOOL_FAMILIES[template_type]
+    _, bos, eos = FAMILIES[template_type]
+    tok = tokenizer('swift/tiny-qwen2', bos, eos)
+    messages = conversation(True, False, text_args, answer=train, content='Let me check.')
+    row = {'messages': copy.deepcopy(messages), 'tools': json.dumps(TOOLS)}
+    text = get_template(template_type, tok).render_text(row, mode='train' if train else 'infer')
+    assert text == official(template_type, messages, tok, train)
