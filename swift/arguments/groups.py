@@ -91,8 +91,8 @@ class TemplateArguments:
         'What to do with samples over --max_length: delete, or cut tokens on the left or right.', default='delete')
     max_pixels: Optional[int] = _help('Max pixels (H*W) of images for multimodal models.', default=None)
     tools_prompt: Optional[str] = _help(
-        'Agent format of tools and tool calls: react_en, react_zh, toolbench, hermes (alias qwen), glm4, llama3, '
-        'deepseek, mistral, qwen_en, qwen_zh, qwen_en_parallel, qwen_zh_parallel; default: the template '
+        'Agent format of tools and tool calls: react_en, react_zh, toolbench, hermes (alias qwen), glm4, glm4_0414, '
+        'llama3, deepseek, mistral, qwen_en, qwen_zh, qwen_en_parallel, qwen_zh_parallel; default: the template '
         "family's official format (hermes for Qwen2.5/Qwen3, llama3 for Llama 3.1/3.2, glm4, deepseek), else react_en.",
         default=None)
     norm_bbox: Optional[Literal['norm1000', 'none']] = _help('Bounding box scaling.', default=None)

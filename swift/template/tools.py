@@ -144,9 +144,10 @@ GLM4_SYSTEM = ('你是一个名为 ChatGLM 的人工智能助手。你是基于�
                '你的任务是针对用户的问题和要求提供适当的答复和支持。')
 
 
-def glm4_tools_prompt(tools: List[dict], system: Optional[str]) -> str:
-    """GLM-4's own tools system turn; a row's system follows as a second <|system|> turn (glm-4-9b-chat)."""
-    text = GLM4_SYSTEM + '\n\n# 可用工具'
+def glm4_tools_prompt(tools: List[dict], system: Optional[str], persona: bool = True) -> str:
+    """GLM-4's own tools system turn; a row's system follows as a second <|system|> turn (glm-4-9b-chat).
+    GLM-4-0414 (glm4_0414) has the same block without the assistant persona line."""
+    text = (GLM4_SYSTEM + '\n\n' if persona else '') + '# 可用工具'
     for tool in tools:
         fn = _function(tool)
         # one newline before '##': transformers renders the template with trim_blocks
@@ -297,6 +298,7 @@ for _name, _system, _calls, _parser in [
         ('react_zh', _react_system(_REACT_ZH), react_calls, 'react'),
         ('toolbench', toolbench_tools_prompt, react_calls, 'react'),
         ('glm4', glm4_tools_prompt, glm4_calls, 'glm4'),
+        ('glm4_0414', lambda tools, system: glm4_tools_prompt(tools, system, False), glm4_calls, 'glm4'),
         ('llama3', llama3_tools_prompt, llama3_calls, 'llama3'),
         ('deepseek', lambda tools, system: system, deepseek_calls, 'deepseek'),  # its template omits schemas
         ('mistral', lambda tools, system: _join(system or '', mistral_tools_block(tools), '\n\n'), mistral_calls,

@@ -39,8 +39,8 @@ CALLS = [{'type': 'function', 'id': 'abcDEF123', 'function': {'name': 'get_weath
          {'type': 'function', 'id': 'xyzXYZ789', 'function': {'name': 'get_time', 'arguments': {'tz': 'CET'}}}]
 
 
-@pytest.mark.parametrize('tools_prompt', ['hermes', 'qwen', 'react_en', 'react_zh', 'toolbench', 'glm4', 'llama3',
-                                          'deepseek', 'mistral', 'qwen_en', 'qwen_zh', 'qwen_en_parallel'])
+@pytest.mark.parametrize('tools_prompt', ['hermes', 'qwen', 'react_en', 'react_zh', 'toolbench', 'glm4', 'glm4_0414',
+                                          'llama3', 'deepseek', 'mistral', 'qwen_en', 'qwen_zh', 'qwen_en_parallel'])
 def test_every_agent_format_parses_back_what_it_renders(tools_prompt):
     from swift.template.tools import get_agent_format
     fmt = get_agent_format(tools_prompt)

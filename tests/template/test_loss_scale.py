@@ -110,8 +110,8 @@ def test_tool_call_is_supervised_and_tool_result_is_not(qwen_tok):
     assert 'RESULT-7' in shown and '[[' not in shown.split('RESULT-7')[0].split(']]')[-1]
 
 
-@pytest.mark.parametrize('flag, value, hint', [('--tools_prompt', 'glm5', 'glm4'), ('--loss_scale', 'agentflam',
-                                                                                      'agentflan')])
+@pytest.mark.parametrize('flag, value, hint', [('--tools_prompt', 'glm5', 'glm4'),
+                                               ('--loss_scale', 'agentflam', 'agentflan')])
 def test_unknown_agent_names_fail_before_weights(flag, value, hint):
     from swift.arguments import SftArguments, parse_args
     from swift.utils import ArgumentError
