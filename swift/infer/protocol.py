@@ -4,6 +4,7 @@ Engine-side types are dataclasses (`to_dict()` gives the OpenAI JSON); the serve
 (`ChatCompletionRequest`, `CompletionRequest`) are pydantic models that convert to `InferRequest` + `RequestConfig`.
 """
 import dataclasses
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -54,7 +55,8 @@ class InferRequest(_ToDict):
         return row
 
     def tool_names(self) -> List[str]:
-        return [(t.get('function') or t).get('name') for t in self.tools or [] if isinstance(t, dict)]
+        tools = json.loads(self.tools) if isinstance(self.tools, str) else self.tools  # a dataset row's JSON text
+        return [(t.get('function') or t).get('name') for t in tools or [] if isinstance(t, dict)]
 
 
 @dataclass
