@@ -59,6 +59,7 @@ class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, Templ
         if self.load_args:
             self._load_args_json()
         self._check_train_type()
+        self._check_agent_names()
         if self.model is None:
             raise ArgumentError('--model is required (a model id, a local path, or swift/tiny-qwen2); '
                                 'with --adapters it is read from the adapter\'s args.json.')
@@ -69,6 +70,16 @@ class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, Templ
             known = list(TRAIN_TYPES) + list(tuners.keys())
             raise ArgumentError(f'--train_type {self.train_type}: unknown tuner.{did_you_mean(self.train_type, known)}'
                                 f' Known: {", ".join(known)} (register your own with --external_plugins).')
+
+    def _check_agent_names(self):
+        """--tools_prompt / --loss_scale name registered formats (plugins included), checked before any weights."""
+        from swift.template import LOSS_SCALE_MAPPING, TOOLS_PROMPT_MAPPING
+        for flag, value, registry in (('tools_prompt', self.tools_prompt, TOOLS_PROMPT_MAPPING),
+                                      ('loss_scale', self.loss_scale, LOSS_SCALE_MAPPING)):
+            if value is not None and value not in registry:
+                known = list(registry)
+                raise ArgumentError(f'--{flag} {value}: unknown.{did_you_mean(value, known)} Known: {", ".join(known)}'
+                                    ' (register your own with --external_plugins).')
 
     def _import_plugins(self):
         import swift.dataset  # noqa: F401  the registries user files extend, diffed by the loader

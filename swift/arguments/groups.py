@@ -91,12 +91,14 @@ class TemplateArguments:
         'What to do with samples over --max_length: delete, or cut tokens on the left or right.', default='delete')
     max_pixels: Optional[int] = _help('Max pixels (H*W) of images for multimodal models.', default=None)
     tools_prompt: Optional[str] = _help(
-        "How agent tools are written into the system prompt: react_en, react_zh, hermes (alias qwen); default: the "
-        "template family's own format (hermes for Qwen2.5/Qwen3, react_en otherwise).", default=None)
+        'Agent format of tools and tool calls: react_en, react_zh, toolbench, hermes (alias qwen), glm4, glm4_0414, '
+        'llama3, deepseek, mistral, qwen_en, qwen_zh, qwen_en_parallel, qwen_zh_parallel; default: the template '
+        "family's official format (hermes for Qwen2.5/Qwen3, llama3 for Llama 3.1/3.2, glm4, deepseek), else react_en.",
+        default=None)
     norm_bbox: Optional[Literal['norm1000', 'none']] = _help('Bounding box scaling.', default=None)
     padding_side: Literal['left', 'right'] = _help('Padding side of training batches.', default='right')
-    loss_scale: str = _help("Token loss weights: default, last_round, all, or an agent scheme (react, ...).",
-                            default='default')
+    loss_scale: str = _help('Token loss weights: default, last_round, all, or an agent scheme: react, qwen, hermes, '
+                            'agentflan, alpha_umi.', default='default')
     sequence_parallel_size: int = _help('Sequence parallel size.', default=1)
     use_chat_template: bool = _help('Chat template (true) or generation template (false; `swift pt`).',
                                     default=True)

@@ -69,7 +69,7 @@ class PtEngine(InferEngine):
         self.max_model_len = template.max_length or getattr(info, 'max_model_len', None) or getattr(
             model.config, 'max_position_embeddings', None) or 1 << 31
         self.end_ids = end_token_ids(self.tokenizer, template, self.generation_config)
-        self.tool_format = tool_call_format(template.tools_prompt)
+        self.tool_format = tool_call_format(template)
         self.default_adapter = 'default' if getattr(model, 'peft_config', None) and 'default' in model.peft_config \
             else None
         self.adapters: Dict[str, str] = {}
