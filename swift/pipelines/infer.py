@@ -28,7 +28,9 @@ def request_config_from_args(args: InferArguments, **overrides):
 
 def build_engine(args: InferArguments):
     """The engine --infer_backend names; for pt, --merge_lora merges the adapters into the base in memory."""
+    from transformers import set_seed
     from swift.infer.utils import parse_adapters
+    set_seed(args.seed)  # sampled answers repeat for the same --seed
     adapters = parse_adapters(args.adapters)
     default_config = request_config_from_args(args, stream=False)
     if args.infer_backend != 'pt':
