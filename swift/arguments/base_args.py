@@ -71,7 +71,7 @@ class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, Templ
         for name, why in self.rejections().items():
             value = getattr(self, name)
             if value != defaults[name]:
-                shown = ' '.join(map(str, value)) if isinstance(value, list) else value
+                shown = ' '.join(map(_cli_value, value)) if isinstance(value, list) else _cli_value(value)
                 raise ArgumentError(f'--{name} {shown}: {why}')
 
     def __post_init__(self):
@@ -160,6 +160,10 @@ def read_args_json(ckpt_dir: str) -> Dict[str, Any]:
             return json.load(f)
     except json.JSONDecodeError as e:
         raise ArgumentError(f'{path} is not valid JSON ({e}); fix or delete it.') from None
+
+
+def _cli_value(value) -> str:
+    return str(value).lower() if isinstance(value, bool) or value is None else str(value)
 
 
 def _default_of(f):

@@ -31,8 +31,8 @@ _NO_SAMPLING = ('not read by swift rlhf: rollouts sample with --temperature, --t
 class RLHFGroup:
     group_title = 'rlhf arguments'
     rlhf_type: Literal[RLHF_TYPES] = _help('Alignment algorithm.', default='dpo')
-    ref_model: Optional[str] = _help('Reference model (needed for full-parameter dpo/kto/ppo; with adapters the '
-                                     'frozen base is the reference).', default=None)
+    ref_model: Optional[str] = _help('Reference model of dpo/kto/ppo; default: --model for full-parameter training; '
+                                     'with adapters the frozen base is the reference.', default=None)
     ref_model_type: Optional[str] = _help('model_type of --ref_model.', default=None)
     ref_model_revision: Optional[str] = _help('Hub revision of --ref_model.', default=None)
     beta: Optional[float] = _help('KL coefficient; default 2.0 for simpo, 0.04 for grpo, 0.1 otherwise.',
@@ -92,7 +92,8 @@ class GRPOGroup:
     vllm_server_port: int = _help("--vllm_mode server: the server's port.", default=8000)
     vllm_tensor_parallel_size: int = _help('--vllm_mode colocate: tensor parallel size of vLLM.', default=1)
     num_infer_workers: int = _help('ms-swift 3.2 vLLM workers per node (refused: see --vllm_mode).', default=1)
-    vllm_device: List[str] = _list("ms-swift 3.2 vLLM devices (refused: see --vllm_mode).")
+    vllm_device: List[str] = _help("ms-swift 3.2 vLLM devices; 'auto' (trl places vLLM itself) is the only value "
+                                   'accepted: see --vllm_mode.', default_factory=lambda: ['auto'])
     vllm_gpu_memory_utilization: float = _help('Fraction of GPU memory vLLM may use.', default=0.9)
     vllm_max_model_len: Optional[int] = _help('Max context length of vLLM (alias --vllm_max_model_length).',
                                               default=None)
@@ -153,9 +154,6 @@ class RLHFArguments(GRPOGroup, PPOGroup, RewardModelGroup, RLHFGroup, TrainArgum
                                 '--loss_type values: give one weight per loss.')
         if self.ref_model and kind not in REF_MODEL_TYPES:
             raise ArgumentError(f'--ref_model is used by {", ".join(REF_MODEL_TYPES)} only; drop it for {kind}.')
-        if kind in REF_MODEL_TYPES and self.train_type == 'full' and not self.ref_model:
-            raise ArgumentError(f'Full-parameter {kind} needs a frozen reference: pass --ref_model (usually the '
-                                'same as --model), or train an adapter (--train_type lora).')
         if kind == 'ppo' and not self.reward_model:
             raise ArgumentError('--rlhf_type ppo needs --reward_model (e.g. the output of --rlhf_type rm).')
         if self.packing:
@@ -212,6 +210,10 @@ class RLHFArguments(GRPOGroup, PPOGroup, RewardModelGroup, RLHFGroup, TrainArgum
             self.num_labels, self.task_type = 1, 'seq_cls'
         if self.rlhf_type == 'grpo':
             self._grpo_eval_batch_size()
+        if self.rlhf_type in REF_MODEL_TYPES and self.train_type == 'full' and not self.ref_model:
+            self.ref_model = self.model  # ms-swift: the frozen reference of full training is a copy of --model
+            logger.info(f'Full-parameter {self.rlhf_type}: the reference model is a frozen copy of --model '
+                        f'{self.model} (set --ref_model to use another).')
 
 
 def _world_size() -> int:
