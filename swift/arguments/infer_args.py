@@ -1,11 +1,11 @@
 """`swift infer` arguments: the base arguments plus the merge, vLLM and LMDeploy groups of ms-swift 3.x."""
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal, Optional, Union
 
 from swift.utils import ArgumentError
-from .base_args import ARGS_FILE, BaseArguments, _json_arg
+from .base_args import ARGS_FILE, BaseArguments, _default_of, _json_arg
 from .groups import _help
 
 ADAPTER_CONFIG = 'adapter_config.json'
@@ -93,8 +93,19 @@ class InferArguments(MergeArguments, VllmArguments, LmdeployArguments, BaseArgum
             raise ArgumentError(f'--max_batch_size must be >= 1, got {self.max_batch_size}.')
         if self.val_dataset_sample is not None and self.val_dataset_sample < 1:
             raise ArgumentError(f'--val_dataset_sample must be >= 1, got {self.val_dataset_sample}.')
+        self._validate_backend_flags()
         if self.merge_lora and self.infer_backend == 'pt' and not (self.adapters or self.ckpt_dir):
             raise ArgumentError('--merge_lora true needs --adapters (or --ckpt_dir of an adapter checkpoint).')
+
+    def _validate_backend_flags(self):
+        """A vLLM/LMDeploy/pt-only flag set for another --infer_backend would be ignored: refuse it."""
+        groups = {'vllm': [f for f in fields(VllmArguments)], 'lmdeploy': [f for f in fields(LmdeployArguments)],
+                  'pt': [f for f in fields(InferArguments) if f.name == 'max_batch_size']}
+        for backend, group in groups.items():
+            for f in group:
+                if backend != self.infer_backend and getattr(self, f.name) != _default_of(f):
+                    raise ArgumentError(f'--{f.name} applies to --infer_backend {backend} only (this run uses '
+                                        f'{self.infer_backend}); drop it or pass --infer_backend {backend}.')
 
     def resolve(self):
         self._resolve_ckpt_dir()

@@ -23,6 +23,7 @@ logger = get_logger()
 REF_MODEL_TYPES = ('dpo', 'kto', 'ppo')  # algorithms with a reference model
 _TRL_VLLM = ('not supported: trl 1.16 runs GRPO\'s vLLM inside each training process (--vllm_mode colocate) or as a '
              '`trl vllm-serve` server (--vllm_mode server) and has no such knob; drop it.')
+_SFT_ONLY = 'not read by swift rlhf: it applies to swift sft/pt only; drop it.'
 _NO_SAMPLING = ('not read by swift rlhf: rollouts sample with --temperature, --top_k, --top_p and '
                 '--repetition_penalty only; drop it.')
 
@@ -135,6 +136,11 @@ class RLHFArguments(GRPOGroup, PPOGroup, RewardModelGroup, RLHFGroup, TrainArgum
         **{name: _TRL_VLLM for name in ('num_infer_workers', 'vllm_device', 'vllm_max_num_seqs', 'vllm_enforce_eager',
                                         'vllm_limit_mm_per_prompt', 'vllm_enable_prefix_caching')},
         'async_generate': 'not supported in this version: rollouts are generated synchronously; drop it.',
+        'max_new_tokens': 'not read by swift rlhf: the rollout length is --max_completion_length (grpo) or '
+                          '--response_length (ppo); drop it.',
+        **{name: _SFT_ONLY for name in ('packing', 'predict_with_generate', 'sortish_sampler', 'generation_max_length',
+                                        'generation_num_beams', 'generation_config', 'acc_strategy',
+                                        'include_effective_tokens_per_second')},
     }
 
     def __post_init__(self):
@@ -156,10 +162,11 @@ class RLHFArguments(GRPOGroup, PPOGroup, RewardModelGroup, RLHFGroup, TrainArgum
             raise ArgumentError(f'--ref_model is used by {", ".join(REF_MODEL_TYPES)} only; drop it for {kind}.')
         if kind == 'ppo' and not self.reward_model:
             raise ArgumentError('--rlhf_type ppo needs --reward_model (e.g. the output of --rlhf_type rm).')
-        if self.packing:
-            raise ArgumentError('--packing is for sft only: drop it for swift rlhf.')
         if kind == 'grpo':
             self._validate_grpo()
+
+    def _validate_generation(self):
+        pass  # rollouts read --temperature; --max_new_tokens is in rejected_fields
 
     def _validate_grpo(self):
         if not self.reward_funcs and not self.reward_model:

@@ -89,6 +89,7 @@ class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, Base
     def validate(self):
         BaseArguments.validate(self)
         TunerArguments.validate(self)
+        self._validate_generation()
         if self.streaming and self.max_steps <= 0:
             raise ArgumentError('--streaming true needs --max_steps (a streamed dataset has no length).')
         if self.resume_only_model and not self.resume_from_checkpoint:
@@ -97,6 +98,15 @@ class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, Base
             raise ArgumentError(f'--resume_from_checkpoint {self.resume_from_checkpoint}: directory not found.')
         if self.save_strategy == 'no' and self.create_checkpoint_symlink:
             raise ArgumentError('--create_checkpoint_symlink needs checkpoints: drop --save_strategy no.')
+
+    def _validate_generation(self):
+        """--max_new_tokens/--temperature are read by --predict_with_generate only."""
+        if self.predict_with_generate:
+            return
+        for f in dataclasses.fields(TrainExtras):
+            if f.name in ('max_new_tokens', 'temperature') and getattr(self, f.name) != f.default:
+                raise ArgumentError(f'--{f.name} is read by --predict_with_generate true only (generation during '
+                                    'evaluation); add that flag or drop this one.')
 
     def resolve(self):
         BaseArguments.resolve(self)

@@ -45,10 +45,13 @@ OWNED_ELSEWHERE = {
 }
 
 
-def _seq2seq_fields() -> Set[str]:
-    from transformers import Seq2SeqTrainingArguments
-    # TrainArguments.training_args() forwards all of them but pins remove_unused_columns to False.
-    return {f.name for f in dataclasses.fields(Seq2SeqTrainingArguments)} - {'remove_unused_columns'}
+def _trainer_fields(cls_name: str):
+    def names() -> Set[str]:
+        import transformers
+        # TrainArguments.training_args() forwards them all but pins remove_unused_columns to False.
+        return {f.name for f in dataclasses.fields(getattr(transformers, cls_name))} - {'remove_unused_columns'}
+    names.__name__ = f'fields_of_{cls_name}'
+    return names
 
 
 def _reward_init_params() -> Set[str]:
@@ -63,8 +66,12 @@ def _reward_init_params() -> Set[str]:
 
 # (module, top-level function or class that reads them, the field names it reads by computed name)
 DYNAMIC_READERS = [
-    ('swift.arguments.train_args', 'TrainArguments', _seq2seq_fields),  # training_args(): getattr(self, name)
-    ('swift.trainers.rlhf.grpo', 'build_reward_func', _reward_init_params),  # reward class __init__ params
+    # sft/pt: Seq2SeqTrainer(args=args.training_args()) reads every Seq2SeqTrainingArguments field.
+    ('swift.pipelines.train', 'train', _trainer_fields('Seq2SeqTrainingArguments')),
+    # rlhf: trl_config() copies the TrainingArguments fields into the trl config (no Seq2Seq generation fields).
+    ('swift.trainers.rlhf.build', 'trl_config', _trainer_fields('TrainingArguments')),
+    # GRPO: build_reward_func() passes args.<param> for each __init__ parameter of a registered reward class.
+    ('swift.trainers.rlhf.grpo', 'build_reward_func', _reward_init_params),
 ]
 
 
@@ -122,24 +129,45 @@ def _is_args(node, in_arguments: bool) -> bool:
     return isinstance(node, ast.Attribute) and node.attr in ('args', 'swift_args')
 
 
-def _scan(node, in_arguments: bool) -> Tuple[Set[str], Set[str]]:
-    """(names referenced, argument fields read) inside `node`."""
-    refs, reads, stack = set(), set(), [node]
+def _imported_names(tree: ast.Module) -> Set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update((a.asname or a.name).split('.')[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.update(a.asname or a.name for a in node.names)
+    return names
+
+
+def _root(node):
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _scan(node, in_arguments: bool, imported: Set[str]) -> Tuple[Set[str], Set[str]]:
+    """(names referenced, argument fields read) inside `node`. `x.name` references `name` only when `x` is an
+    imported name (a module alias such as `from swift.pipelines import train as steps`): `trainer.train()` on an
+    object, or a local variable `train`, does not pull in every top-level function called `train`."""
+    refs, local, reads, stack = set(), set(), set(), [node]
     while stack:
         n = stack.pop()
         if in_arguments and n is not node and isinstance(n, ast.FunctionDef) and re.match(r'_?validate', n.name):
             continue
         if isinstance(n, ast.Name):
-            refs.add(n.id)
+            (refs if isinstance(n.ctx, ast.Load) else local).add(n.id)
+        elif isinstance(n, ast.arg):
+            local.add(n.arg)
         elif isinstance(n, ast.Attribute):
-            refs.add(n.attr)
+            if _root(n.value) in imported or (in_arguments and _root(n.value) == 'self'):
+                refs.add(n.attr)
             if isinstance(n.ctx, ast.Load) and _is_args(n.value, in_arguments):
                 reads.add(n.attr)
         elif (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ('getattr', 'hasattr')
               and len(n.args) > 1 and isinstance(n.args[1], ast.Constant) and _is_args(n.args[0], in_arguments)):
             reads.add(n.args[1].value)
         stack.extend(ast.iter_child_nodes(n))
-    return refs, reads
+    return refs - local, reads  # a local variable `train` is not a call of the function train()
 
 
 @functools.lru_cache(maxsize=None)
@@ -149,17 +177,19 @@ def _units(mod: str) -> Dict[str, List[Tuple[Set[str], Set[str]]]]:
     in_arguments = mod.startswith('swift.arguments')
     top = ast.Module(body=[n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.ClassDef))
                            and not (isinstance(n, ast.If) and '__main__' in ast.dump(n.test))], type_ignores=[])
-    top_refs, top_reads = _scan(top, in_arguments)
+    imported = _imported_names(tree)
+    top_refs, top_reads = _scan(top, in_arguments, imported)
     units: Dict[str, list] = {}
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            refs, reads = _scan(node, in_arguments)
+            refs, reads = _scan(node, in_arguments, imported)
             units.setdefault(node.name, []).append((refs | top_refs, reads | top_reads))
     return units
 
 
-def reachable_reads(entry: str, args_module: str) -> Tuple[Set[str], Set[Tuple[str, str]]]:
-    """(fields read, (module, unit) pairs reached) for the route target `module:function`."""
+def reachable_reads(entry: str, args_module: str, pipelines_only: bool = False):
+    """(fields read, (module, unit) pairs reached) for the route target `module:function`; with pipelines_only,
+    reads inside swift/arguments (dependent defaults of the argument classes themselves) are left out."""
     entry_module, entry_func = entry.split(':')
     table: Dict[str, list] = {}
     for mod in _closure([entry_module, args_module]):
@@ -175,7 +205,8 @@ def reachable_reads(entry: str, args_module: str) -> Tuple[Set[str], Set[Tuple[s
         seen.add(name)
         for mod, (refs, unit_reads) in table.get(name, []):
             reached.add((mod, name))
-            reads |= unit_reads
+            if not (pipelines_only and mod.startswith('swift.arguments')):
+                reads |= unit_reads
             todo += refs
     return reads, reached
 
@@ -218,8 +249,8 @@ def test_every_field_is_read_or_rejected(command):
 def test_rejected_fields_are_declared_and_unread(command):
     cls = args_class(command)
     names = {f.name for f in dataclasses.fields(cls)}
-    reads, _ = reachable_reads(ROUTES[command].target, cls.__module__)
-    for field in cls.rejections():
+    reads, _ = reachable_reads(ROUTES[command].target, cls.__module__, pipelines_only=True)
+    for field in cls.rejections():  # (a refused value stops the command before resolve() could use it)
         assert field in names, f'{cls.__name__}.rejected_fields names {field}, which is no field'
         assert field not in reads, f'`swift {command}` reads {field}, yet refuses it: drop it from the table'
 
@@ -286,3 +317,42 @@ def test_rejection_is_one_line_without_traceback_in_a_subprocess():
     assert lines == [l for l in proc.stderr.splitlines() if l.startswith('swift deploy')]
     assert len(lines) == 1 and '--dataset data.jsonl: not read by swift deploy' in lines[0]
     assert 'Traceback' not in proc.stderr
+
+
+# ------------------------------------------------------------------------------------- read only in some modes
+@pytest.mark.parametrize('argv,flag', [
+    (['infer', '--infer_backend', 'pt', '--gpu_memory_utilization', '0.5'], '--gpu_memory_utilization'),
+    (['infer', '--infer_backend', 'vllm', '--max_batch_size', '4'], '--max_batch_size'),
+    (['deploy', '--infer_backend', 'vllm', '--quant_policy', '8'], '--quant_policy'),
+    (['sft', '--temperature', '0.7'], '--temperature'),
+    (['pt', '--max_new_tokens', '9'], '--max_new_tokens'),
+    (['rlhf', '--max_new_tokens', '9'], '--max_new_tokens'),
+])
+def test_flags_of_another_mode_are_refused(argv, flag, capsys):
+    assert cli_main(argv[:1] + ['--model', 'swift/tiny-qwen2'] + argv[1:]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f'error: {flag} ' in err[0]
+
+
+def test_generation_flags_with_predict_with_generate_are_accepted():
+    from swift.arguments import SftArguments, parse_args
+    parse_args(SftArguments, ['--model', 'm', '--predict_with_generate', 'true', '--temperature', '0.7']).validate()
+
+
+def test_check_model_names_a_missing_shard_before_loading(tmp_path, capsys):
+    import json
+    from swift.model import check_model_files
+    from swift.utils import ModelError
+    (tmp_path / 'config.json').write_text('{}')
+    (tmp_path / 'model-00001-of-00002.safetensors').write_bytes(b'')
+    index = {'weight_map': {'a': 'model-00001-of-00002.safetensors', 'b': 'model-00002-of-00002.safetensors'}}
+    (tmp_path / 'model.safetensors.index.json').write_text(json.dumps(index))
+    with pytest.raises(ModelError, match='lists model-00002-of-00002.safetensors, which is missing'):
+        check_model_files(str(tmp_path))
+    data = tmp_path / 'data.jsonl'  # valid data, so only the model check can fail
+    data.write_text(json.dumps({'messages': [{'role': 'user', 'content': 'hi'},
+                                             {'role': 'assistant', 'content': 'hello'}]}) + '\n')
+    assert cli_main(['sft', '--model', str(tmp_path), '--dataset', str(data)]) == 1
+    assert 'model-00002-of-00002.safetensors, which is missing' in capsys.readouterr().err
+    (tmp_path / 'model-00002-of-00002.safetensors').write_bytes(b'')
+    check_model_files(str(tmp_path))  # complete: no error
