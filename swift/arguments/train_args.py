@@ -78,8 +78,13 @@ _NO_SAMPLING = ('not read by training: --predict_with_generate generates greedil
 class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, BaseArguments):
     """Arguments of `swift sft`."""
     load_args: bool = _help('Read args.json from --adapters/--resume_from_checkpoint dirs.', default=False)
-    rejected_fields = {name: _NO_SAMPLING for name in ('top_k', 'top_p', 'repetition_penalty', 'num_beams',
-                                                       'stream', 'stop_words', 'logprobs', 'top_logprobs')}
+    rejected_fields = {
+        **{name: _NO_SAMPLING for name in ('top_k', 'top_p', 'repetition_penalty', 'num_beams', 'stream',
+                                           'stop_words', 'logprobs', 'top_logprobs')},
+        # transformers' Trainer ignores it ("intended for your scripts"), and so do ours.
+        'do_predict': 'not read: training never predicts on a test set; run `swift infer --val_dataset ...` '
+                      'afterwards; drop it.',
+    }
 
     def __post_init__(self):
         BaseArguments.__post_init__(self)
