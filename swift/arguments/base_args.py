@@ -106,6 +106,9 @@ class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, Templ
                                 f' Known: {", ".join(known)} (register your own with --external_plugins).')
 
     def _import_plugins(self):
+        import swift.dataset  # noqa: F401  the registries user files extend, diffed by the loader
+        import swift.model  # noqa: F401
+        import swift.template  # noqa: F401
         from swift.plugin.loader import import_plugin_files
         import_plugin_files(self.custom_register_path, 'custom_register_path')
         import_plugin_files(self.external_plugins, 'external_plugins')

@@ -5,21 +5,11 @@ from typing import Literal, Optional
 
 from swift.utils import ArgumentError
 from .base_args import BaseArguments
-from .groups import _help
+from .groups import MergeArguments, _help
 
 EXPORT_QUANT_METHODS = ('gptq', 'awq', 'bnb')
 # Types `gguf.quants.quantize` can write (numpy; K-quants have no writer there).
 GGUF_QUANT_TYPES = ('f32', 'f16', 'bf16', 'q8_0', 'q5_1', 'q5_0', 'q4_1', 'q4_0')
-
-
-@dataclass
-class MergeArguments:
-    group_title = 'merge arguments'
-    merge_lora: bool = _help('Merge --adapters (LoRA, DoRA, rsLoRA and other mergeable peft tuners) into the base '
-                             'model and save the result.', default=False)
-    safe_serialization: bool = _help('Save weights as safetensors (transformers 5 writes nothing else: '
-                                     'false is refused).', default=True)
-    max_shard_size: str = _help("Largest weight file, e.g. '5GB' or '500MB'.", default='5GB')
 
 
 @dataclass

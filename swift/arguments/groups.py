@@ -155,3 +155,13 @@ class QuantizeArguments:
             raise ArgumentError(f'--quant_method {self.quant_method} needs --quant_bits (e.g. 4 or 8).')
         if self.quant_method == 'bnb' and self.quant_bits not in (4, 8):
             raise ArgumentError(f'--quant_method bnb supports --quant_bits 4 or 8, got {self.quant_bits}.')
+
+
+@dataclass
+class MergeArguments:
+    group_title = 'merge arguments'
+    merge_lora: bool = _help('Merge --adapters (LoRA, DoRA, rsLoRA and other mergeable peft tuners) into the base '
+                             'model and save the result.', default=False)
+    safe_serialization: bool = _help('Save weights as safetensors (transformers 5 writes nothing else: '
+                                     'false is refused).', default=True)
+    max_shard_size: str = _help("Largest weight file, e.g. '5GB' or '500MB'.", default='5GB')

@@ -6,18 +6,9 @@ from typing import Literal, Optional, Union
 
 from swift.utils import ArgumentError
 from .base_args import ARGS_FILE, BaseArguments, _default_of, _json_arg
-from .groups import _help
+from .groups import MergeArguments, _help
 
 ADAPTER_CONFIG = 'adapter_config.json'
-
-
-@dataclass
-class MergeArguments:
-    group_title = 'merge arguments'
-    merge_lora: bool = _help('Merge the LoRA (lora, llamapro, longlora) into the base weights before use.',
-                             default=False)
-    safe_serialization: bool = _help('Save merged weights as safetensors.', default=True)
-    max_shard_size: str = _help('Largest weight file when saving.', default='5GB')
 
 
 @dataclass
@@ -123,9 +114,8 @@ class InferArguments(MergeArguments, VllmArguments, LmdeployArguments, BaseArgum
             self.model = self.ckpt_dir
 
     def _args_json_dir(self) -> Optional[str]:
-        # named adapters (`name=path`) keep args.json under their path
-        for spec in self.adapters:
-            path = spec.partition('=')[2] if '=' in spec and not os.path.exists(spec) else spec
+        from swift.infer.utils import parse_adapters  # the engine's own reading of `name=path`
+        for path in parse_adapters(self.adapters).values():
             if os.path.isfile(os.path.join(path, ARGS_FILE)):
                 return path
         return BaseArguments._args_json_dir(self)

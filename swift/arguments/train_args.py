@@ -119,6 +119,8 @@ class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, Base
             self.learning_rate = 1e-5 if self.train_type == 'full' else 1e-4
         if self.lazy_tokenize is None:
             self.lazy_tokenize = False
+        if self.data_seed is None:  # transformers' field (None = unseeded order) shadows ours: follow --seed
+            self.data_seed = self.seed
         if self.eval_strategy is None:
             self.eval_strategy = self.save_strategy if self.save_strategy in ('steps', 'epoch') else 'no'
         if self.eval_steps is None:

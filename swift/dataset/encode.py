@@ -1,7 +1,11 @@
-"""encode_dataset: canonical rows -> token ids with the template; unusable rows are dropped and counted."""
+"""encode_dataset: canonical rows -> token ids with the template; unusable rows are dropped and counted.
+
+One loop for every training command: `swift sft/pt` encode a row into input_ids/labels, `swift rlhf` passes an
+algorithm-specific row encoder (swift/template/rlhf.py) that may turn one row into several encoded rows.
+"""
 import random
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import datasets as hf_datasets
 import numpy as np
@@ -11,6 +15,27 @@ from swift.utils import DatasetError, TemplateError
 
 ENCODED_COLUMNS = ('input_ids', 'labels', 'loss_scale', 'length')
 _MAX_RETRIES = 100
+# row -> encoded rows; each may carry 'length' (the tokens it costs, for statistics, packing and grouping)
+RowEncoder = Callable[[Dict[str, Any]], List[Dict[str, Any]]]
+
+
+def sft_encoder(template) -> RowEncoder:
+    """input_ids/labels/loss_scale/length of a row, as `Template.encode` gives them."""
+
+    def encode(row):
+        encoded = template.encode(row)
+        out = {k: encoded.get(k) for k in ENCODED_COLUMNS}
+        if out['length'] is None:
+            out['length'] = len(out['input_ids'])
+        return [out]
+    return encode
+
+
+def encoded_length(out: Dict[str, Any]) -> int:
+    """'length' when the encoder gives one, else the tokens of every *_ids / input_ids column."""
+    if out.get('length') is not None:
+        return int(out['length'])
+    return sum(len(v) for k, v in out.items() if k.endswith('ids') and isinstance(v, list))
 
 
 @dataclass
@@ -52,53 +77,55 @@ def drop_reason(error: TemplateError) -> str:
     return f'template error: {str(error)[:60]}'
 
 
-def encode_row(template, row: Dict[str, Any], stats: EncodeStats, strict: bool, where: str) -> Optional[dict]:
-    """The encoded row, or None (counted in `stats`) when the template cannot use it."""
+def encode_row(encoder: RowEncoder, row: Dict[str, Any], stats: EncodeStats, strict: bool, where: str,
+               keep_length: bool = True) -> List[dict]:
+    """The encoded rows, or [] (counted in `stats`) when the template cannot use the row. Without `keep_length`
+    the 'length' key only feeds the statistics (trl's collators read the algorithm's own columns)."""
     try:
-        encoded = template.encode(row)
+        outs = encoder(row)
     except TemplateError as error:
         if strict:
             raise DatasetError(f'{where}: {error} (run without --strict to drop and count such rows)') from error
         stats.drop(drop_reason(error))
-        return None
-    out = {k: encoded.get(k) for k in ENCODED_COLUMNS}
-    if out['length'] is None:
-        out['length'] = len(out['input_ids'])
-    stats.add(out['length'])
-    return out
+        return []
+    for out in outs:
+        stats.add(encoded_length(out))
+        if not keep_length:
+            out.pop('length', None)
+    return outs
 
 
 def _to_dataset(rows: List[dict]) -> hf_datasets.Dataset:
-    columns = {k: [r[k] for r in rows] for k in ENCODED_COLUMNS}
-    if all(v is None for v in columns['loss_scale']):
+    columns = {k: [r.get(k) for r in rows] for k in rows[0]}
+    if 'loss_scale' in columns and all(v is None for v in columns['loss_scale']):
         del columns['loss_scale']  # templates without loss_scale: no all-null column
     return hf_datasets.Dataset.from_dict(columns)
 
 
-def _encode_streaming(dataset: hf_datasets.IterableDataset, template, strict: bool):
+def _encode_streaming(dataset: hf_datasets.IterableDataset, encoder: RowEncoder, strict: bool, keep_length: bool):
     stats = EncodeStats()  # filled while the stream is consumed
 
     def generate():
         for index, row in enumerate(dataset):
             stats.rows_in += 1
-            out = encode_row(template, row, stats, strict, f'row {index + 1}')
-            if out is not None:
-                yield out
+            yield from encode_row(encoder, row, stats, strict, f'row {index + 1}', keep_length)
     return hf_datasets.IterableDataset.from_generator(generate), stats
 
 
-def encode_dataset(dataset, template, *, num_proc: int = 1, strict: bool = False,
-                   lazy: bool = False) -> Tuple[Any, EncodeStats]:
-    """(encoded, stats): encoded keeps input_ids/labels/loss_scale/length. `lazy` returns a torch Dataset that
-    encodes on access; a streaming input gives a stream whose stats fill as it is read."""
+def encode_dataset(dataset, template, *, num_proc: int = 1, strict: bool = False, lazy: bool = False,
+                   encoder: Optional[RowEncoder] = None, keep_length: bool = True) -> Tuple[Any, EncodeStats]:
+    """(encoded, stats). `encoder` (default: `sft_encoder(template)`) turns one canonical row into encoded rows.
+    `lazy` returns a torch Dataset that encodes on access; a streaming input gives a stream whose stats fill as
+    it is read."""
+    encoder = encoder or sft_encoder(template)
     if lazy:
-        encoded = LazyEncodedDataset(dataset, template, strict=strict)
+        encoded = LazyEncodedDataset(dataset, encoder, strict=strict)
         return encoded, encoded.stats
     if isinstance(dataset, hf_datasets.IterableDataset):
-        return _encode_streaming(dataset, template, strict)
+        return _encode_streaming(dataset, encoder, strict, keep_length)
     from .parallel import map_chunks
     results = map_chunks(list(range(len(dataset))), _encode_chunk, num_proc,
-                         {'dataset': dataset, 'template': template, 'strict': strict})
+                         {'dataset': dataset, 'encoder': encoder, 'strict': strict, 'keep_length': keep_length})
     stats, rows = EncodeStats(rows_in=len(dataset)), []
     for chunk_rows, chunk_stats in results:
         rows += chunk_rows
@@ -114,17 +141,17 @@ def encode_dataset(dataset, template, *, num_proc: int = 1, strict: bool = False
 def _encode_chunk(indices: List[int], state: Dict[str, Any]) -> Tuple[List[dict], EncodeStats]:
     stats, rows = EncodeStats(), []
     for index in indices:
-        out = encode_row(state['template'], state['dataset'][index], stats, state['strict'], f'row {index + 1}')
-        if out is not None:
-            rows.append(out)
+        rows += encode_row(state['encoder'], state['dataset'][index], stats, state['strict'], f'row {index + 1}',
+                           state['keep_length'])
     return rows, stats
 
 
 class LazyEncodedDataset(torch.utils.data.Dataset):
-    """Encodes on __getitem__; a row the template cannot use is counted and a random other row is returned."""
+    """Encodes on __getitem__ (one encoded row per row); a row the template cannot use is counted and a random
+    other row is returned."""
 
-    def __init__(self, dataset, template, *, strict: bool = False, seed: int = 42):
-        self.dataset, self.template, self.strict = dataset, template, strict
+    def __init__(self, dataset, encoder: RowEncoder, *, strict: bool = False, seed: int = 42):
+        self.dataset, self.encoder, self.strict = dataset, encoder, strict
         self.stats = EncodeStats(rows_in=len(dataset), rows_kept=len(dataset))  # until a row fails
         self._rng = random.Random(seed)
         self._dropped_indices = set()
@@ -135,10 +162,10 @@ class LazyEncodedDataset(torch.utils.data.Dataset):
     def __getitem__(self, index: int) -> dict:
         for _ in range(_MAX_RETRIES):
             stats = EncodeStats()
-            out = encode_row(self.template, self.dataset[index], stats, self.strict, f'row {index + 1}')
-            if out is not None:
-                self.stats.lengths.append(out['length'])
-                return out
+            outs = encode_row(self.encoder, self.dataset[index], stats, self.strict, f'row {index + 1}')
+            if outs:
+                self.stats.lengths.append(encoded_length(outs[0]))
+                return outs[0]
             if index not in self._dropped_indices:  # count each bad row once, however often it is drawn
                 self._dropped_indices.add(index)
                 self.stats.drop(next(iter(stats.dropped)))

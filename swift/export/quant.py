@@ -26,10 +26,9 @@ def backend_module(quant_method: str) -> str:
                         '(gptq and awq need a GPU environment).')
 
 
-def calibration_samples(args, template) -> List[Dict[str, List[int]]]:
-    """Up to --quant_n_samples rows of --dataset encoded by the template, cut at --max_length tokens."""
-    from swift.pipelines.base import load_datasets
-    train, _ = load_datasets(args)
+def calibration_samples(args, template, train) -> List[Dict[str, List[int]]]:
+    """Up to --quant_n_samples rows of `train` (--dataset, loaded by the pipeline) encoded by the template, cut
+    at --max_length tokens."""
     template.max_length = None  # cut below instead of dropping long rows
     samples = []
     for row in train:

@@ -2,7 +2,6 @@
 never its own chat formatting), and the engine's cumulative outputs become our responses and stream chunks."""
 from typing import Dict, List, Optional
 
-from swift.utils import ArgumentError
 from .engine import InferEngine
 from .protocol import (AdapterRequest, ChatCompletionResponse, ChatCompletionResponseChoice,
                        ChatCompletionResponseStreamChoice, ChatCompletionStreamResponse, ChatMessage, DeltaMessage,
@@ -23,29 +22,28 @@ class Output:
 class GpuEngine(InferEngine):
     """Subclasses implement `_generate(ids, config, stop, adapter_request)`: an async iterator of list[Output]."""
 
-    def _init_template(self, model_id_or_path: str, template=None, *, model_type=None, default_system=None,
-                       max_length=None, use_hf=None, revision=None, hub_token=None, default_config=None):
-        from swift.model import get_model_tokenizer
-        from swift.template import get_template
-        _, tokenizer = get_model_tokenizer(model_id_or_path, load_model=False, model_type=model_type, use_hf=use_hf,
-                                           revision=revision, hub_token=hub_token)
-        if not hasattr(template, 'encode'):
-            template = get_template(template or tokenizer.model_meta.template, tokenizer,
-                                    default_system=default_system, max_length=max_length)
+    def _init_template(self, model_id_or_path: str, template=None, *, model_type=None, use_hf=None, revision=None,
+                       hub_token=None, default_config=None):
+        """`template`: the Template the pipeline built from the arguments (swift infer/deploy), else the model
+        type's default one from the same factory."""
+        if template is None:
+            from swift.model import get_model_tokenizer
+            from swift.template import get_template
+            _, tokenizer = get_model_tokenizer(model_id_or_path, load_model=False, model_type=model_type,
+                                               use_hf=use_hf, revision=revision, hub_token=hub_token)
+            template = get_template(tokenizer.model_meta.template, tokenizer)
         template.set_mode('infer')
-        self.template, self.tokenizer = template, tokenizer
-        self.model_dir = tokenizer.model_info.model_dir
+        self.template, self.tokenizer = template, template.tokenizer
+        self.model_dir = self.tokenizer.model_info.model_dir
         self.model_name = str(self.model_dir).rstrip('/').split('/')[-1]
         self.default_config = default_config or RequestConfig()
-        self.end_ids = end_token_ids(tokenizer, template, None)
+        self.end_ids = end_token_ids(self.tokenizer, template, None)
         self.tool_format = tool_call_format(template.tools_prompt)
 
     def _merge(self, config: Optional[RequestConfig]) -> RequestConfig:
-        config = config or RequestConfig()
-        values = {k: (getattr(self.default_config, k) if v is None else v) for k, v in config.__dict__.items()}
-        values['stop'] = text_stop_words(self.template, self.end_ids, list(self.default_config.stop or []) +
-                                         list(config.stop or []))
-        return RequestConfig(**values)
+        config = (config or RequestConfig()).with_defaults(self.default_config)
+        config.stop = text_stop_words(self.template, self.end_ids, config.stop)
+        return config
 
     async def infer_async(self, infer_request: InferRequest, request_config: Optional[RequestConfig] = None, *,
                           adapter_request: Optional[AdapterRequest] = None):
@@ -118,31 +116,3 @@ def _usage(outs: List[Output], n_prompt: int) -> UsageInfo:
     completion = sum(len(o.token_ids) for o in outs)
     return UsageInfo(n_prompt, completion, n_prompt + completion)
 
-
-def gpu_engine_kwargs(args) -> dict:
-    return dict(model_type=args.model_type, default_system=args.system, max_length=args.max_length,
-                use_hf=args.use_hf, revision=args.model_revision, hub_token=args.hub_token, template=args.template)
-
-
-def build_gpu_engine(args, adapters: Dict[str, str], default_config: RequestConfig) -> InferEngine:
-    """The vllm or lmdeploy engine from InferArguments (imports the library only here)."""
-    if args.merge_lora:
-        raise ArgumentError(f'--merge_lora with --infer_backend {args.infer_backend}: merge first with '
-                            '`swift export --merge_lora true` and pass the merged model.')
-    common = dict(gpu_engine_kwargs(args), default_config=default_config)
-    if args.infer_backend == 'vllm':
-        from .vllm import VllmEngine
-        return VllmEngine(
-            args.model, args.torch_dtype, adapters=adapters, gpu_memory_utilization=args.gpu_memory_utilization,
-            tensor_parallel_size=args.tensor_parallel_size, pipeline_parallel_size=args.pipeline_parallel_size,
-            max_num_seqs=args.max_num_seqs, max_model_len=args.max_model_len,
-            disable_custom_all_reduce=args.disable_custom_all_reduce, enforce_eager=args.enforce_eager,
-            limit_mm_per_prompt=args.limit_mm_per_prompt, max_lora_rank=args.vllm_max_lora_rank,
-            enable_prefix_caching=args.enable_prefix_caching, **common)
-    from .lmdeploy import LmdeployEngine
-    if adapters:
-        raise ArgumentError('--infer_backend lmdeploy serves no LoRA adapters here: merge them first with '
-                            '`swift export --merge_lora true`, or use --infer_backend vllm or pt.')
-    return LmdeployEngine(args.model, args.torch_dtype, tp=args.tp, session_len=args.session_len,
-                          cache_max_entry_count=args.cache_max_entry_count, quant_policy=args.quant_policy,
-                          vision_batch_size=args.vision_batch_size, **common)

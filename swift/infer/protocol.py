@@ -71,6 +71,12 @@ class RequestConfig(_ToDict):
     presence_penalty: float = 0.
     frequency_penalty: float = 0.
 
+    def with_defaults(self, default: 'RequestConfig') -> 'RequestConfig':
+        """Unset (None) fields taken from `default` (the engine's command-line settings); stop words of both."""
+        values = {k: (getattr(default, k) if v is None else v) for k, v in self.__dict__.items()}
+        values['stop'] = list(default.stop or []) + list(self.stop or [])
+        return RequestConfig(**values)
+
 
 @dataclass
 class AdapterRequest(_ToDict):

@@ -12,7 +12,7 @@ from collections import deque
 from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence, Union
 
-from swift.utils import ArgumentError, get_logger
+from swift.utils import ArgumentError, get_logger, pad_token_id
 from .engine import InferEngine
 from .protocol import AdapterRequest, InferRequest, RequestConfig
 from .pt_attention import use_decode_attention
@@ -216,9 +216,7 @@ class PtEngine(InferEngine):
                     beam_search(self.model, jobs[0])
                 else:
                     choices = [c for job in jobs for c in job.choices]
-                    pad_id = self.tokenizer.pad_token_id
-                    pad_id = self.tokenizer.eos_token_id if pad_id is None else pad_id
-                    DecodeBatch(self.model, choices, pad_id, _emit, max_rows=self.max_batch_size,
+                    DecodeBatch(self.model, choices, pad_token_id(self.tokenizer), _emit, max_rows=self.max_batch_size,
                                 take_more=lambda free: self._take_more(adapter, free, running),
                                 prefixes=self._prefixes, adapter=adapter).run()
         except Exception as e:  # noqa: BLE001 - reported to every waiting caller instead of killing the thread

@@ -109,10 +109,7 @@ class Job:
 
 def _resolve(config: RequestConfig, default: RequestConfig, generation_config) -> RequestConfig:
     """Fill unset fields from the engine defaults (command line), then generation_config.json."""
-    values = {}
-    for name in ('max_tokens', 'temperature', 'top_k', 'top_p', 'repetition_penalty', 'top_logprobs', 'seed'):
-        value = getattr(config, name)
-        values[name] = getattr(default, name) if value is None else value
+    values = config.with_defaults(default).__dict__
     do_sample = bool(getattr(generation_config, 'do_sample', False))
     if values['temperature'] is None:
         values['temperature'] = (getattr(generation_config, 'temperature', None) or 1.) if do_sample else 0.
@@ -122,8 +119,7 @@ def _resolve(config: RequestConfig, default: RequestConfig, generation_config) -
         values['top_p'] = (getattr(generation_config, 'top_p', None) or 1.) if do_sample else 1.
     if values['repetition_penalty'] is None:
         values['repetition_penalty'] = getattr(generation_config, 'repetition_penalty', None) or 1.
-    stop = list(default.stop or []) + list(config.stop or [])
-    out = RequestConfig(**{**config.__dict__, **values, 'stop': stop})
+    out = RequestConfig(**values)
     _check(out)
     return out
 

@@ -15,21 +15,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from swift.utils import SwiftError, get_logger
 from .server_protocol import (OpenAIError, ServerStats, check_model, parse_chat_request, parse_completion_request,
                               to_jsonable)
-from .utils import parse_adapters
 
 logger = get_logger()
 
 
 class _Server:
-    """State shared by the routes: engine, names, adapters, and throughput counters."""
+    """State shared by the routes: engine, names and throughput counters. The engine owns the adapters (merged
+    ones are part of its model and no longer listed)."""
 
     def __init__(self, engine, args):
         self.engine = engine
         self.args = args
         self.model_name = args.served_model_name
-        merged = getattr(args, 'merge_lora', False)  # merged adapters are part of the served model
-        self.adapters = {} if merged else parse_adapters(getattr(args, 'adapters', None))
         self.stats = ServerStats()
+
+    @property
+    def adapters(self) -> Dict[str, str]:
+        return self.engine.adapters
 
     def model_cards(self):
         names = [self.model_name] + list(self.adapters)

@@ -9,7 +9,7 @@ from typing import Any, Dict, Sequence, Union
 
 from swift.arguments.export_args import ExportArguments
 from swift.utils import get_logger
-from .base import build_template, load_model_tokenizer, to_args
+from .base import build_template, load_datasets, load_model_tokenizer, to_args
 
 logger = get_logger()
 
@@ -69,6 +69,9 @@ class SwiftExport:
         weights_saved = bool(args.quant_method) or args.merge_lora or ollama_needs_weights
         if args.to_gguf:
             check_gguf_support(model.config)  # fail before the slow steps
+        if args.to_ollama:
+            from swift.export.ollama import go_template
+            go_template(template)  # a template Ollama cannot express is refused before anything is written
         if args.quant_method:
             self._quantize(model, tokenizer, template, output_dir)
         elif weights_saved:
@@ -87,7 +90,7 @@ class SwiftExport:
         from swift.export.quant import backend_module, calibration_samples, quantize_awq, quantize_bnb, quantize_gptq
         args = self.args
         backend_module(args.quant_method)  # a missing extra fails before anything is written
-        samples = calibration_samples(args, template) if args.quant_method != 'bnb' else None
+        samples = calibration_samples(args, template, load_datasets(args)[0]) if args.quant_method != 'bnb' else None
         with tempfile.TemporaryDirectory(prefix='swift-export-') as tmp:
             model_dir = tokenizer.model_info.model_dir
             if args.adapters:  # the quantizers read a directory: hand them the merged model

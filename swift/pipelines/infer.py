@@ -27,29 +27,56 @@ def request_config_from_args(args: InferArguments, **overrides):
 
 
 def build_engine(args: InferArguments):
-    """The engine --infer_backend names; for pt, --merge_lora merges the adapters into the base in memory."""
+    """The engine --infer_backend names, owning --adapters; for pt, --merge_lora merges them into the base in
+    memory (the engine then has none)."""
     from transformers import set_seed
-    from swift.infer.utils import parse_adapters
     set_seed(args.seed)  # sampled answers repeat for the same --seed
-    adapters = parse_adapters(args.adapters)
     default_config = request_config_from_args(args, stream=False)
     if args.infer_backend != 'pt':
-        from swift.infer.backends import build_gpu_engine
-        return build_gpu_engine(args, adapters, default_config)
+        return build_gpu_engine(args, args.adapters, default_config)
     from swift.infer import PtEngine
     model, tokenizer = load_model_tokenizer(args)
     template = build_template(args, tokenizer, mode='infer')
+    adapters = args.adapters
     if args.merge_lora:
         model = merge_lora(model, adapters)
-        adapters = {}
+        adapters = []
     return PtEngine.from_model_template(model, template, args.max_batch_size, adapters=adapters,
                                         default_config=default_config)
 
 
-def merge_lora(model, adapters: Dict[str, str]):
+def build_gpu_engine(args: InferArguments, adapters: List[str], default_config):
+    """The vllm or lmdeploy engine, fed by the template the arguments build (--tools_prompt, --truncation_strategy,
+    --template_backend, --loss_scale, ... reach it as they reach the pt engine)."""
+    if args.merge_lora:
+        raise ArgumentError(f'--merge_lora with --infer_backend {args.infer_backend}: merge first with '
+                            '`swift export --merge_lora true` and pass the merged model.')
+    if args.infer_backend == 'lmdeploy' and adapters:
+        raise ArgumentError('--infer_backend lmdeploy serves no LoRA adapters here: merge them first with '
+                            '`swift export --merge_lora true`, or use --infer_backend vllm or pt.')
+    _, tokenizer = load_model_tokenizer(args, load_model=False)
+    template = build_template(args, tokenizer, mode='infer')
+    common = dict(template=template, default_config=default_config)
+    if args.infer_backend == 'vllm':
+        from swift.infer.vllm import VllmEngine
+        return VllmEngine(
+            args.model, args.torch_dtype, adapters=adapters, gpu_memory_utilization=args.gpu_memory_utilization,
+            tensor_parallel_size=args.tensor_parallel_size, pipeline_parallel_size=args.pipeline_parallel_size,
+            max_num_seqs=args.max_num_seqs, max_model_len=args.max_model_len,
+            disable_custom_all_reduce=args.disable_custom_all_reduce, enforce_eager=args.enforce_eager,
+            limit_mm_per_prompt=args.limit_mm_per_prompt, max_lora_rank=args.vllm_max_lora_rank,
+            enable_prefix_caching=args.enable_prefix_caching, **common)
+    from swift.infer.lmdeploy import LmdeployEngine
+    return LmdeployEngine(args.model, args.torch_dtype, tp=args.tp, session_len=args.session_len,
+                          cache_max_entry_count=args.cache_max_entry_count, quant_policy=args.quant_policy,
+                          vision_batch_size=args.vision_batch_size, **common)
+
+
+def merge_lora(model, adapters: List[str]):
     """Apply and merge every adapter into the base weights (in memory; `swift export` saves merged models)."""
     from peft import PeftModel
-    for name, path in adapters.items():
+    from swift.infer.utils import parse_adapters
+    for name, path in parse_adapters(adapters).items():
         model = PeftModel.from_pretrained(model, path, adapter_name=name).merge_and_unload()
         logger.info(f'Merged adapter {path} into the base model (in memory).')
     return model

@@ -1,53 +1,66 @@
-"""`swift sft` / `swift pt`: model -> template -> datasets -> tuner -> trainer -> outputs."""
+"""`swift sft` / `swift pt`: the training flow of pipelines/train.py with the Seq2SeqTrainer."""
 from typing import Sequence, Union
 
 from swift.arguments import PtArguments, SftArguments
-from swift.utils import get_logger
-from .base import build_template, load_datasets, load_model_tokenizer, to_args
-
-logger = get_logger()
+from swift.utils import ArgumentError
+from .train import SwiftTrain, optimizers_of
 
 
-class SwiftSft:
+class SwiftSft(SwiftTrain):
     args_class = SftArguments
     prog = 'swift sft'
 
-    def __init__(self, args: Union[None, SftArguments, Sequence[str]] = None):
-        self.args = to_args(self.args_class, args, self.prog)
+    def row_encoder(self, template, split: str):
+        from swift.dataset.encode import sft_encoder
+        if split == 'val' and self.args.predict_with_generate:
+            from swift.trainers.generate import generation_encoder
+            return generation_encoder(template)
+        return sft_encoder(template)
 
-    def run(self):
+    def build_trainer(self, model, template, train_dataset, val_dataset, overrides, callbacks):
+        from swift.plugin.metric import get_metric
+        from swift.trainers import Seq2SeqTrainer, check_loss_type
         args = self.args
-        model, tokenizer = load_model_tokenizer(args, load_model=not args.dry_run)
-        template = build_template(args, tokenizer, mode='train')
-        train_dataset, val_dataset = self._encode(template)
-        if args.dry_run:
-            return None
-        from .train import train
-        return train(args, model, template, train_dataset, val_dataset)
+        train_dataset, val_dataset, collator = _datasets_and_collator(args, template, train_dataset, val_dataset)
+        compute_metrics, preprocess = get_metric(args.metric)
+        training_args = args.training_args(**overrides)
+        return Seq2SeqTrainer(
+            model=model, args=training_args, data_collator=collator, train_dataset=train_dataset,
+            eval_dataset=val_dataset, processing_class=template.tokenizer, callbacks=callbacks, swift_args=args,
+            template=template, loss_func=check_loss_type(args.loss_type),
+            optimizers=optimizers_of(args, model, training_args), compute_metrics=compute_metrics,
+            preprocess_logits_for_metrics=preprocess)
 
-    def _encode(self, template):
-        from swift.dataset import encode_dataset
-        args = self.args
-        raw_train, raw_val = load_datasets(args)
-        opts = dict(num_proc=args.dataset_num_proc, strict=args.strict, lazy=args.lazy_tokenize)
-        train_dataset, stats = encode_dataset(raw_train, template, **opts)
-        logger.info(f'train dataset: {stats}')
-        val_dataset = None
-        if raw_val is not None:
-            val_dataset, val_stats = encode_dataset(raw_val, template, **opts)
-            logger.info(f'val dataset: {val_stats}')
-        if args.dry_run:
-            self._print_dry_run(template, train_dataset, stats)
-        return train_dataset, val_dataset
-
-    @staticmethod
-    def _print_dry_run(template, dataset, stats):
+    def print_dry_run(self, template, dataset) -> None:
         example = dataset[0]
         print('[dry run] one encoded training example (tokens that carry loss are highlighted):')
         print(template.render_example(example))
         print(f'[dry run] input_ids: {len(example["input_ids"])} tokens, '
               f'{sum(1 for x in example["labels"] if x != -100)} with loss')
-        print(f'[dry run] dataset statistics:\n{stats}')
+        print(f'[dry run] dataset statistics:\n{self.train_stats}')
+
+
+def _datasets_and_collator(args, template, train_dataset, val_dataset):
+    if args.predict_with_generate:
+        if args.packing:
+            raise ArgumentError('--predict_with_generate cannot score packed samples: drop --packing.')
+        from swift.trainers.generate import GenerationCollator
+        return train_dataset, val_dataset, GenerationCollator(template)
+    if not args.packing:
+        return train_dataset, val_dataset, template.data_collator
+    import torch
+    from swift.template.packing import IterablePackedDataset, PackedDataset, PackingCollator, packing_length
+    if args.lazy_tokenize:
+        raise ArgumentError('--packing needs every sample\'s length up front: drop --lazy_tokenize.')
+    length = packing_length(args.max_length, template)
+
+    def pack(dataset):
+        if dataset is None:
+            return None
+        if isinstance(dataset, torch.utils.data.IterableDataset) or not hasattr(dataset, '__len__'):
+            return IterablePackedDataset(dataset, length, seed=args.data_seed)
+        return PackedDataset(dataset, length)
+    return pack(train_dataset), pack(val_dataset), PackingCollator.from_template(template)
 
 
 class SwiftPt(SwiftSft):

@@ -1,71 +1,124 @@
-"""The training step of `swift sft` / `swift pt`: tuner -> trainer -> train (or resume) -> outputs and a summary."""
+"""The one training flow of `swift sft`, `swift pt` and `swift rlhf` (every trl algorithm and PPO):
+
+    check arguments, plugin names and data -> raw datasets -> model + tokenizer -> template -> encoded datasets
+    -> tuner -> trainer -> train (or resume) -> outputs and a summary
+
+Subclasses choose only the row encoder, the trainer and the dry-run printout (SwiftSft, SwiftRLHF).
+"""
 import os
 import resource
 import sys
-from typing import Any, Dict, Optional
+from abc import ABC, abstractmethod
+from typing import Any, Dict, Optional, Sequence, Union
 
-import torch
-from transformers import set_seed
-from transformers.trainer_utils import get_last_checkpoint
-
-from swift.utils import ArgumentError, get_logger
+from swift.utils import get_logger
+from .base import build_template, load_datasets, load_model_tokenizer, to_args
 
 logger = get_logger()
 
 
-def train(args, model, template, train_dataset, val_dataset) -> Dict[str, Any]:
-    """Train `model` on the encoded datasets; returns output_dir, last/best checkpoint paths and log_history."""
-    from swift.trainers import Seq2SeqTrainer, check_loss_type, check_report_to
-    from swift.tuners import prepare_model, get_trainable_summary
+class SwiftTrain(ABC):
+    args_class = None  # set by subclasses
+    prog = ''
+
+    def __init__(self, args: Union[None, Any, Sequence[str]] = None):
+        self.args = to_args(self.args_class, args, self.prog)
+        self.train_stats = None  # EncodeStats of the training set, once encoded
+
+    def run(self):
+        args = self.args
+        check_plugins(args)
+        raw_train, raw_val = load_datasets(args)  # bad data fails here, before any weights load
+        self.check_data(raw_train, raw_val)
+        model, tokenizer = load_model_tokenizer(args, load_model=not args.dry_run)
+        template = build_template(args, tokenizer, mode='train')
+        train_dataset, val_dataset = self.encode(template, raw_train, raw_val)
+        if args.dry_run:
+            self.print_dry_run(template, train_dataset)
+            return None
+        return self.train(model, template, train_dataset, val_dataset)
+
+    # ----- what subclasses choose -----
+    keep_length = True  # whether encoded rows keep their 'length' column (packing, group_by_length)
+
+    def row_encoder(self, template, split: str):
+        from swift.dataset.encode import sft_encoder
+        return sft_encoder(template)
+
+    def check_data(self, raw_train, raw_val) -> None:
+        """Reject datasets the command cannot use (before weights load); rows are checked while encoding."""
+
+    @abstractmethod
+    def build_trainer(self, model, template, train_dataset, val_dataset, overrides: Dict[str, Any], callbacks):
+        """The trainer object: `train(resume_from_checkpoint)`, `state`, `save_model`, `is_world_process_zero`."""
+
+    @abstractmethod
+    def print_dry_run(self, template, dataset) -> None:
+        """What --dry_run shows of the encoded training set."""
+
+    # ----- shared steps -----
+    def encode(self, template, raw_train, raw_val):
+        from swift.dataset import encode_dataset
+        args = self.args
+        opts = dict(num_proc=args.dataset_num_proc, strict=args.strict, lazy=args.lazy_tokenize,
+                    keep_length=self.keep_length)
+        out = []
+        for split, raw in (('train', raw_train), ('val', raw_val)):
+            if raw is None:
+                out.append(None)
+                continue
+            encoded, stats = encode_dataset(raw, template, encoder=self.row_encoder(template, split), **opts)
+            if split == 'train':
+                self.train_stats = stats
+            logger.info(f'{split} dataset: {stats}')
+            out.append(encoded)
+        return tuple(out)
+
+    def train(self, model, template, train_dataset, val_dataset) -> Dict[str, Any]:
+        """Tuner -> trainer -> train (or resume); returns output_dir, last/best checkpoints and log_history."""
+        from transformers import set_seed
+        from swift.tuners import get_trainable_summary, prepare_model
+        args = self.args
+        set_seed(args.seed)  # tuner weights (e.g. LoRA A) are drawn here, before the Trainer seeds anything
+        model = prepare_model(args, model)
+        trainable = get_trainable_summary(model)
+        logger.info(trainable)
+        _enable_input_grads(args, model)
+        overrides = _device_overrides(args)
+        if val_dataset is None and args.eval_strategy != 'no':
+            overrides['eval_strategy'] = 'no'  # nothing to evaluate on (--split_dataset_ratio 0, no --val_dataset)
+        trainer = self.build_trainer(model, template, train_dataset, val_dataset, overrides, _callbacks(args, model))
+        if trainer.is_world_process_zero():
+            args.save_args(args.output_dir)
+        logger.info(f'output_dir: {args.output_dir}')
+        trainer.train(resume_from_checkpoint=_resume(args, trainer))
+        result = {
+            'output_dir': args.output_dir,
+            'last_model_checkpoint': _final_checkpoint(args, trainer),
+            'best_model_checkpoint': trainer.state.best_model_checkpoint,
+            'log_history': trainer.state.log_history,
+            'trainer': trainer,
+        }
+        if trainer.is_world_process_zero():
+            _print_summary(args, trainable, result)
+        return result
+
+
+def check_plugins(args) -> None:
+    """Unknown --loss_type / --metric / --optimizer / --report_to / --reward_funcs names fail before loading."""
+    from swift.plugin import check_metric, optimizers, orms
+    from swift.trainers import check_loss_type, check_report_to
     check_report_to(args.report_to)
-    loss_func = check_loss_type(args.loss_type)
-    _check_plugins(args)
-    set_seed(args.seed)  # tuner weights (e.g. LoRA A) are drawn here, before the Trainer seeds anything
-    model = prepare_model(args, model)
-    trainable = get_trainable_summary(model)
-    logger.info(trainable)
-    _enable_input_grads(args, model)
-    train_dataset, val_dataset, collator = _datasets_and_collator(args, template, train_dataset, val_dataset)
-    overrides = _device_overrides(args)
-    if val_dataset is None and args.eval_strategy != 'no':
-        overrides['eval_strategy'] = 'no'  # nothing to evaluate on (--split_dataset_ratio 0, no --val_dataset)
-    training_args = args.training_args(**overrides)
-    trainer = Seq2SeqTrainer(
-        model=model, args=training_args, data_collator=collator, train_dataset=train_dataset,
-        eval_dataset=val_dataset, processing_class=template.tokenizer, callbacks=_callbacks(args, model),
-        swift_args=args, template=template, loss_func=loss_func, optimizers=_optimizers(args, model, training_args),
-        **_metric_kwargs(args))
-    if trainer.is_world_process_zero():
-        args.save_args(args.output_dir)
-    logger.info(f'output_dir: {args.output_dir}')
-    trainer.train(resume_from_checkpoint=_resume(args, trainer))
-    last = _final_checkpoint(args, trainer)
-    result = {
-        'output_dir': args.output_dir,
-        'last_model_checkpoint': last,
-        'best_model_checkpoint': trainer.state.best_model_checkpoint,
-        'log_history': trainer.state.log_history,
-    }
-    if trainer.is_world_process_zero():
-        _print_summary(args, trainable, result)
-    return result
-
-
-def _metric_kwargs(args) -> Dict[str, Any]:
-    from swift.plugin.metric import get_metric
-    compute_metrics, preprocess = get_metric(args.metric)
-    return {'compute_metrics': compute_metrics, 'preprocess_logits_for_metrics': preprocess}
-
-
-def _check_plugins(args) -> None:
-    """Unknown --metric / --optimizer names fail here, listing the registered ones."""
-    from swift.plugin import check_metric, optimizers
     check_metric(args.metric)
     if args.optimizer:
         optimizers.get(args.optimizer)
+    if getattr(args, 'rlhf_type', None) is None:
+        check_loss_type(args.loss_type)
+    for name in getattr(args, 'reward_funcs', None) or ():
+        orms.get(name)
 
 
-def _optimizers(args, model, training_args) -> tuple:
+def optimizers_of(args, model, training_args) -> tuple:
     """(optimizer, None) from the --optimizer plugin (the Trainer builds the schedule), else (None, None)."""
     if not args.optimizer:
         return None, None
@@ -74,6 +127,7 @@ def _optimizers(args, model, training_args) -> tuple:
 
 
 def _device_overrides(args) -> Dict[str, Any]:
+    import torch
     if torch.cuda.is_available():
         return {}
     if args.bf16 or args.fp16:
@@ -89,26 +143,8 @@ def _enable_input_grads(args, model) -> None:
         model.enable_input_require_grads()
 
 
-def _datasets_and_collator(args, template, train_dataset, val_dataset):
-    if not args.packing:
-        return train_dataset, val_dataset, template.data_collator
-    from swift.template.packing import IterablePackedDataset, PackedDataset, PackingCollator, packing_length
-    if args.lazy_tokenize:
-        raise ArgumentError('--packing needs every sample\'s length up front: drop --lazy_tokenize.')
-    if args.predict_with_generate:
-        raise ArgumentError('--predict_with_generate cannot score packed samples: drop --packing.')
-    length = packing_length(args.max_length, template)
-
-    def pack(dataset):
-        if dataset is None:
-            return None
-        if isinstance(dataset, torch.utils.data.IterableDataset) or not hasattr(dataset, '__len__'):
-            return IterablePackedDataset(dataset, length, seed=args.data_seed)
-        return PackedDataset(dataset, length)
-    return pack(train_dataset), pack(val_dataset), PackingCollator.from_template(template)
-
-
 def _callbacks(args, model):
+    from swift.plugin import build_callbacks
     from swift.trainers.callbacks import CheckpointSymlinkCallback, LoggingJsonlCallback, PlotLossCallback
     callbacks = [LoggingJsonlCallback(args.output_dir)]
     if args.plot_loss:
@@ -118,7 +154,6 @@ def _callbacks(args, model):
     if args.train_type == 'adalora':
         from swift.tuners import AdaLoraCallback
         callbacks.append(AdaLoraCallback(model))
-    from swift.plugin import build_callbacks
     return callbacks + build_callbacks(args)
 
 
@@ -136,6 +171,7 @@ def _resume(args, trainer) -> Optional[str]:
 
 def _final_checkpoint(args, trainer) -> str:
     """The newest checkpoint dir; without checkpoints (--save_strategy no) the model is saved into output_dir."""
+    from transformers.trainer_utils import get_last_checkpoint
     last = get_last_checkpoint(args.output_dir) if os.path.isdir(args.output_dir) else None
     if last is None or args.save_strategy == 'no':
         trainer.save_model(args.output_dir)
@@ -144,6 +180,7 @@ def _final_checkpoint(args, trainer) -> str:
 
 
 def _memory_peak() -> str:
+    import torch
     if torch.cuda.is_available():
         return f'{torch.cuda.max_memory_allocated() / 2**30:.2f} GiB (cuda max_memory_allocated)'
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

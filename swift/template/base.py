@@ -3,7 +3,7 @@ import os
 import sys
 from typing import Any, Dict, List, Optional, Tuple
 
-from swift.utils import TemplateError
+from swift.utils import TemplateError, pad_token_id
 
 from .collator import pad_batch
 from .constant import ContextType
@@ -190,10 +190,7 @@ class Template:
     def data_collator(self, batch: List[Dict[str, Any]], padding_to: Optional[int] = None) -> Dict[str, Any]:
         """Pad to the longest row: right in training (or `padding_side`), left for inference."""
         side = 'left' if self.mode == 'infer' else self.padding_side
-        pad_id = self.tokenizer.pad_token_id
-        if pad_id is None:
-            pad_id = self.tokenizer.eos_token_id
-        return pad_batch(batch, pad_id, side, padding_to)
+        return pad_batch(batch, pad_token_id(self.tokenizer), side, padding_to)
 
     # ----- outputs -----
     def decode(self, ids: List[int], skip_special_tokens: bool = True, **kwargs) -> str:

@@ -1,9 +1,10 @@
-"""Alignment encodings on top of `Template.encode`: preference pairs, KTO rows, RM pairs and GRPO prompts.
+"""Alignment encodings on top of `Template.encode`: preference pairs, KTO rows, RM pairs and GRPO/PPO prompts.
 
 The prompt is encoded once (inference mode, ending with the generation prompt); the chosen and rejected
 sequences are that prompt followed by their own completion tokens, so both share the prompt encoding exactly.
+`rlhf_encoder(rlhf_type, template)` is the row encoder `swift/dataset/encode.py` runs for `swift rlhf`.
 """
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 from swift.utils import TemplateError
 
@@ -69,3 +70,53 @@ def prompt_messages(row: Dict[str, Any]) -> List[Dict[str, str]]:
     if not messages:
         raise TemplateError('A prompt row needs at least one user message.')
     return messages
+
+
+def legacy_pair_columns(pair: Dict[str, List[int]]) -> Dict[str, List[int]]:
+    """prompt/chosen/rejected ids -> the column layout trl's CPO/ORPO `tokenize_row` produces."""
+    prompt = pair['prompt_ids']
+    out = {'prompt_input_ids': prompt, 'prompt_attention_mask': [1] * len(prompt)}
+    for side in ('chosen', 'rejected'):
+        ids = pair[f'{side}_ids']
+        out[f'{side}_input_ids'] = prompt + ids
+        out[f'{side}_attention_mask'] = [1] * (len(prompt) + len(ids))
+        out[f'{side}_labels'] = [-100] * len(prompt) + ids
+    return out
+
+
+def _preference(kind: str, template, row):
+    out = encode_preference(template, row)
+    if kind in ('cpo', 'simpo', 'orpo'):
+        return [legacy_pair_columns(out)]
+    if kind == 'rm':
+        return [{'chosen_ids': out['prompt_ids'] + out['chosen_ids'],
+                 'rejected_ids': out['prompt_ids'] + out['rejected_ids']}]
+    return [out]
+
+
+def _kto(template, row):
+    # Decided per row, not from the dataset's columns: a streamed dataset reports none.
+    if row.get('label') is not None:
+        return [encode_kto(template, row)]
+    return encode_kto_from_preference(template, row)
+
+
+def _prompt_only(kind: str, template, row):
+    messages = prompt_messages(row)
+    prompt_ids = encode_prompt(template, {**row, 'messages': messages})  # too long: fails early, counted
+    if kind == 'ppo':
+        return [{'prompt_ids': prompt_ids}]
+    # GRPO: trl needs the messages; the other columns go to the reward functions.
+    extra = {k: v for k, v in row.items() if k not in ('messages', 'rejected_response')}
+    return [{'prompt': messages, **extra, 'length': len(prompt_ids)}]
+
+
+def rlhf_encoder(rlhf_type: str, template) -> Callable[[Dict[str, Any]], List[Dict[str, Any]]]:
+    """The row encoder of an alignment algorithm: canonical row -> the rows its trainer reads."""
+    if rlhf_type in ('dpo', 'cpo', 'simpo', 'orpo', 'rm'):
+        return lambda row: _preference(rlhf_type, template, row)
+    if rlhf_type == 'kto':
+        return lambda row: _kto(template, row)
+    if rlhf_type in ('ppo', 'grpo'):
+        return lambda row: _prompt_only(rlhf_type, template, row)
+    raise TemplateError(f'No row encoder for rlhf_type {rlhf_type!r}.')

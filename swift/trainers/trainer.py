@@ -173,10 +173,11 @@ class Seq2SeqTrainer(HfSeq2SeqTrainer):
         """The loss (accuracy is counted in compute_loss), plus generation scores with --predict_with_generate;
         logits are never gathered, so evaluation memory does not grow with the vocabulary."""
         inputs = self._prepare_inputs(inputs)
+        prompts, references = inputs.pop('prompt_ids', None), inputs.pop('response', None)
         # Not gated on prediction_loss_only: transformers sets it whenever compute_metrics is None.
-        if self.args.predict_with_generate:
-            scores = generate_and_score(model, self.template, inputs, self.swift_args.max_new_tokens or 64,
-                                        self.swift_args.temperature or 0.)
+        if self.args.predict_with_generate and prompts:
+            scores = generate_and_score(model, self.template, prompts, references,
+                                        self.swift_args.max_new_tokens or 64, self.swift_args.temperature or 0.)
             for name, values in scores.items():
                 self._nlg[name].extend(values)
         with torch.no_grad():

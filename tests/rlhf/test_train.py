@@ -19,6 +19,15 @@ def _load(path=None, **kwargs):
     return model.eval(), tokenizer
 
 
+@torch.no_grad()
+def _assert_reloads_trained(result, reloaded):
+    """The saved model gives the trained model's logits, and those differ from the base model's."""
+    ids = torch.tensor([[5, 17, 42, 99, 7, 3]])
+    trained = result['trainer'].model.eval()(input_ids=ids).logits
+    assert torch.allclose(reloaded(input_ids=ids).logits, trained, atol=1e-5)
+    assert not torch.allclose(_load()[0](input_ids=ids).logits, trained, atol=1e-4)
+
+
 def _pairs(tokenizer, dataset):
     template = get_template(tokenizer.model_meta.template, tokenizer, loss_scale='last_round')
     with open(dataset, encoding='utf-8') as f:
@@ -45,8 +54,7 @@ def test_lora_types_train_save_reload(tmp_path, pref_jsonl, rlhf_type):
     ckpt = result['last_model_checkpoint']
     assert {'adapter_model.safetensors', 'args.json', 'logging.jsonl'} <= set(listdir(ckpt))
     assert json.load(open(f'{ckpt}/args.json'))['rlhf_type'] == rlhf_type
-    model, _ = _load(ckpt)
-    assert isinstance(model, PeftModel)
+    _assert_reloads_trained(result, _load(ckpt)[0])
 
 
 def test_kto_with_label_column(tmp_path, kto_jsonl):
@@ -70,8 +78,7 @@ def test_dpo_full_with_ref_model(tmp_path, pref_jsonl):
                                  'swift/tiny-qwen2', '--learning_rate', '1e-4'))
     ckpt = result['last_model_checkpoint']
     assert 'model.safetensors' in listdir(ckpt)
-    model, _ = get_model_tokenizer(ckpt, 'float32')
-    assert model is not None
+    _assert_reloads_trained(result, get_model_tokenizer(ckpt, 'float32')[0].eval())
 
 
 @pytest.fixture(scope='module')

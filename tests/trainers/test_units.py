@@ -9,7 +9,7 @@ from swift.model.tiny import get_tiny_model_dir
 from swift.trainers import (accuracy_counts, bleu4, causal_lm_loss, check_loss_type, check_report_to,
                             disk_full_as_swift_error, plot_curves, rouge_l)
 from swift.trainers.callbacks import smooth
-from swift.trainers.generate import split_last_response
+from swift.trainers.generate import GenerationCollator, generation_encoder
 from swift.utils import ArgumentError, SwiftError
 
 
@@ -69,11 +69,22 @@ def test_text_metrics():
     assert bleu4('fox', 'the quick brown fox jumps') < 0.3
 
 
-def test_split_last_response():
-    ids = torch.arange(10)
-    labels = torch.tensor([-100, -100, 2, 3, -100, -100, 6, 7, 8, -100])
-    assert split_last_response(ids, labels) == (list(range(6)), [6, 7, 8])
-    assert split_last_response(ids, torch.full((10, ), -100)) is None
+@pytest.mark.parametrize('template_type', ['deepseek_r1', 'qwen2_5', 'llama3'])
+def test_predict_with_generate_prompt_is_the_inference_prompt(template_type):
+    """Regression: the prompt was cut out of the training encoding, which for deepseek_r1 lacks the `<think>\n`
+    the inference prompt has."""
+    from swift.model.tiny import load_tiny_tokenizer
+    from swift.template import get_template
+    template = get_template(template_type, load_tiny_tokenizer())
+    row = {'messages': [{'role': 'user', 'content': 'Hi there'}, {'role': 'assistant', 'content': 'Hello!'}]}
+    [out] = generation_encoder(template)(row)
+    expected = template.encode({'messages': row['messages'][:1]}, mode='infer')['input_ids']
+    assert out['prompt_ids'] == expected and out['response'] == 'Hello!'
+    assert out['input_ids'] == template.encode(row)['input_ids']
+    if template_type == 'deepseek_r1':
+        assert template.decode(out['prompt_ids'], skip_special_tokens=False).endswith('<think>\n')
+    batch = GenerationCollator(template)([out, out])
+    assert batch['prompt_ids'] == [expected, expected] and batch['input_ids'].shape[0] == 2
 
 
 def test_plot_and_smooth(tmp_path):

@@ -1,9 +1,7 @@
-"""Build and run the trl trainer of a `swift rlhf` run, reusing the sft training steps (seed, tuner, callbacks,
-device overrides, resume, final checkpoint, summary) from swift/pipelines/train.py."""
+"""Build the trl trainer of a `swift rlhf` run from the resolved arguments and the models the pipeline built
+(swift/pipelines/rlhf.py runs it through the one training flow)."""
 import dataclasses
-from typing import Any, Dict, List, Optional
-
-from transformers import set_seed
+from typing import Any, Callable, Dict, Optional
 
 from swift.utils import get_logger
 
@@ -85,72 +83,27 @@ def _grpo(args, overrides):
 BUILDERS = {'dpo': _dpo, 'kto': _kto, 'cpo': _cpo, 'simpo': _cpo, 'orpo': _orpo, 'rm': _rm, 'grpo': _grpo}
 
 
-def load_aux_model(args, model_id: str, model_type: Optional[str], revision: Optional[str],
-                   adapters: List[str] = (), **kwargs):
-    """A frozen reference or reward model (adapters merged in), in eval mode."""
-    from swift.model import get_model_tokenizer
-    model, tokenizer = get_model_tokenizer(model_id, args.torch_dtype, args.device_map, model_type=model_type,
-                                           revision=revision, attn_impl=args.attn_impl, use_hf=args.use_hf,
-                                           hub_token=args.hub_token, **kwargs)
-    for adapter in adapters:
-        from peft import PeftModel
-        model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
-    model.eval().requires_grad_(False)
-    return model, tokenizer
-
-
-def _grpo_kwargs(args, template) -> Dict[str, Any]:
+def _grpo_kwargs(args, template, reward_model=None, reward_tokenizer=None) -> Dict[str, Any]:
     from .grpo import build_reward_func
     funcs = [build_reward_func(name, args, template.tokenizer) for name in args.reward_funcs]
     processing = [None] * len(funcs)
-    if args.reward_model:
-        reward_model, reward_tokenizer = load_aux_model(
-            args, args.reward_model, args.reward_model_type, args.reward_model_revision, args.reward_adapters,
-            num_labels=1, task_type='seq_cls')
+    if reward_model is not None:
         funcs.append(reward_model)
         processing.append(reward_tokenizer)
     return {'reward_funcs': funcs, 'reward_processing_classes': processing, 'template': template,
             'log_completions_file': args.log_completions}
 
 
-def _trainer_kwargs(args, template) -> Dict[str, Any]:
-    if args.rlhf_type == 'grpo':
-        return _grpo_kwargs(args, template)
-    if args.ref_model and args.rlhf_type in ('dpo', 'kto'):
-        ref_model, _ = load_aux_model(args, args.ref_model, args.ref_model_type, args.ref_model_revision)
-        return {'ref_model': ref_model}
-    return {}
-
-
-def train_rlhf(args, model, template, train_dataset, val_dataset) -> Dict[str, Any]:
-    from swift.pipelines import train as sft_steps
-    from swift.trainers import check_report_to
-    from swift.tuners import get_trainable_summary, prepare_model
-    check_report_to(args.report_to)
-    sft_steps._check_plugins(args)
-    set_seed(args.seed)
-    model = prepare_model(args, model)
-    trainable = get_trainable_summary(model)
-    sft_steps._enable_input_grads(args, model)
-    overrides = sft_steps._device_overrides(args)
-    if val_dataset is None and args.eval_strategy != 'no':
-        overrides['eval_strategy'] = 'no'
+def build_rlhf_trainer(args, model, template, train_dataset, val_dataset, overrides: Dict[str, Any], callbacks,
+                       optimizers: Callable[[Any], tuple], ref_model=None, reward_model=None,
+                       reward_tokenizer: Optional[Any] = None):
+    """The trl trainer of --rlhf_type; `optimizers(config)` gives the (optimizer, scheduler) pair."""
     trainer_cls, config = BUILDERS[args.rlhf_type](args, overrides)
-    trainer = trainer_cls(
+    if args.rlhf_type == 'grpo':
+        extra = _grpo_kwargs(args, template, reward_model, reward_tokenizer)
+    else:
+        extra = {'ref_model': ref_model} if ref_model is not None else {}
+    return trainer_cls(
         model=model, args=config, train_dataset=train_dataset, eval_dataset=val_dataset,
-        processing_class=template.tokenizer, callbacks=sft_steps._callbacks(args, model), swift_args=args,
-        optimizers=sft_steps._optimizers(args, model, config), **_trainer_kwargs(args, template))
-    if trainer.is_world_process_zero():
-        args.save_args(args.output_dir)
-    logger.info(f'output_dir: {args.output_dir}')
-    trainer.train(resume_from_checkpoint=sft_steps._resume(args, trainer))
-    result = {
-        'output_dir': args.output_dir,
-        'last_model_checkpoint': sft_steps._final_checkpoint(args, trainer),
-        'best_model_checkpoint': trainer.state.best_model_checkpoint,
-        'log_history': trainer.state.log_history,
-        'trainer': trainer,
-    }
-    if trainer.is_world_process_zero():
-        sft_steps._print_summary(args, trainable, result)
-    return result
+        processing_class=template.tokenizer, callbacks=callbacks, swift_args=args, optimizers=optimizers(config),
+        **extra)

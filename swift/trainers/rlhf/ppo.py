@@ -10,7 +10,8 @@ import torch
 import torch.nn.functional as F
 from transformers import TrainerControl, TrainerState, set_seed
 
-from swift.utils import ArgumentError, get_logger
+from swift.template.collator import pad_batch
+from swift.utils import ArgumentError, get_logger, pad_token_id
 
 logger = get_logger()
 VALUE_HEAD_FILE = 'value_head.safetensors'
@@ -46,9 +47,11 @@ class PPOTrainer:
         self.args, self.model, self.template = args, model, template
         self.dataset, self.reward_model, self.ref_model = dataset, reward_model, ref_model
         self.tokenizer = template.tokenizer
-        self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None \
-            else self.tokenizer.eos_token_id
-        self.device = next(model.parameters()).device
+        self.pad_id = pad_token_id(self.tokenizer)
+        self.device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+        for m in (model, reward_model, ref_model):
+            if m is not None:
+                m.to(self.device)
         hidden = model.get_input_embeddings().weight.shape[1]
         self.value_head = torch.nn.Linear(hidden, 1).to(self.device)
         torch.nn.init.zeros_(self.value_head.weight)
@@ -57,6 +60,10 @@ class PPOTrainer:
         self.optimizer = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=args.weight_decay)
         self.state = TrainerState(is_world_process_zero=True, is_local_process_zero=True)
         self.callbacks = list(callbacks)
+
+    def _pad(self, rows: List[List[int]], side: str):
+        batch = pad_batch([{'input_ids': r} for r in rows], self.pad_id, side)
+        return batch['input_ids'].to(self.device), batch['attention_mask'].to(self.device)
 
     # ----- model passes -----
     def _forward(self, model, input_ids, attention_mask, start: int):
@@ -81,9 +88,8 @@ class PPOTrainer:
             return self._rollout_forward(self.model, input_ids, attention_mask, start)[0]
 
     def _generate(self, prompts: List[List[int]]):
-        width = max(map(len, prompts))
-        ids = torch.tensor([[self.pad_id] * (width - len(p)) + p for p in prompts], device=self.device)
-        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=self.device)
+        ids, mask = self._pad(prompts, 'left')
+        width = ids.shape[1]
         a = self.args
         sampling = dict(do_sample=True, temperature=a.temperature or 1., top_k=a.top_k or 0, top_p=a.top_p or 1.)
         seq = self.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=a.response_length,
@@ -97,9 +103,7 @@ class PPOTrainer:
     @torch.no_grad()
     def _scores(self, prompts, responses, response_mask, has_eos):
         rows = [p + r[m.bool()].tolist() for p, r, m in zip(prompts, responses, response_mask)]
-        width = max(map(len, rows))
-        ids = torch.tensor([r + [self.pad_id] * (width - len(r)) for r in rows], device=self.device)
-        mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], device=self.device)
+        ids, mask = self._pad(rows, 'right')
         scores = self.reward_model(input_ids=ids, attention_mask=mask).logits[:, 0].float()
         if self.args.missing_eos_penalty is not None:
             scores = scores - self.args.missing_eos_penalty * (~has_eos).float()
@@ -172,7 +176,16 @@ class PPOTrainer:
         per_epoch = max(1, len(self.dataset) // self.args.per_device_train_batch_size)
         return math.ceil(self.args.num_train_epochs * per_epoch)
 
-    def train(self) -> Dict[str, Any]:
+    def is_world_process_zero(self) -> bool:
+        return True  # single process
+
+    def save_model(self, output_dir: str) -> None:
+        self.save(output_dir)
+
+    def train(self, resume_from_checkpoint=None) -> Dict[str, Any]:
+        if resume_from_checkpoint:
+            raise ArgumentError('--resume_from_checkpoint is not supported by --rlhf_type ppo: start a new run '
+                                '(--adapters continues from a saved adapter).')
         self.state.max_steps = self._max_steps()
         control = TrainerControl()
         every = max(1, self.state.max_steps // self.args.num_sample_generations) \
@@ -214,27 +227,3 @@ class PPOTrainer:
             self.tokenizer.save_pretrained(output_dir)
             self.args.save_args(output_dir)
 
-
-def train_ppo(args, model, template, dataset) -> Dict[str, Any]:
-    from swift.pipelines import train as sft_steps
-    from swift.tuners import prepare_model
-    from .build import load_aux_model
-    reward_model, reward_tokenizer = load_aux_model(
-        args, args.reward_model, args.reward_model_type, args.reward_model_revision, args.reward_adapters,
-        num_labels=1, task_type='seq_cls')
-    if len(reward_tokenizer) != len(template.tokenizer):
-        raise ArgumentError(f'--reward_model {args.reward_model} has a different vocabulary from the policy: PPO '
-                            'scores the policy\'s token ids, so use a reward model trained from the same family.')
-    ref_model = None
-    if args.ref_model:
-        ref_model, _ = load_aux_model(args, args.ref_model, args.ref_model_type, args.ref_model_revision)
-    set_seed(args.seed)
-    model = prepare_model(args, model)
-    device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    for m in (model, reward_model, ref_model):
-        if m is not None:
-            m.to(device)
-    args.save_args(args.output_dir)
-    trainer = PPOTrainer(args, model, template, dataset, reward_model, ref_model,
-                         callbacks=sft_steps._callbacks(args, model))
-    return trainer.train()

@@ -55,14 +55,3 @@ class CPOTrainer(SwiftMixin, _PairedLegacyMixin, HfCPOTrainer):
 class ORPOTrainer(SwiftMixin, _PairedLegacyMixin, HfORPOTrainer):
     pass
 
-
-def legacy_pair_columns(pair):
-    """prompt/chosen/rejected ids -> the column layout CPO/ORPO's tokenize_row produces."""
-    prompt = pair['prompt_ids']
-    out = {'prompt_input_ids': prompt, 'prompt_attention_mask': [1] * len(prompt)}
-    for side in ('chosen', 'rejected'):
-        ids = pair[f'{side}_ids']
-        out[f'{side}_input_ids'] = prompt + ids
-        out[f'{side}_attention_mask'] = [1] * (len(prompt) + len(ids))
-        out[f'{side}_labels'] = [-100] * len(prompt) + ids
-    return out
