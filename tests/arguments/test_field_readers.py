@@ -67,7 +67,7 @@ def _reward_init_params() -> Set[str]:
 # (module, top-level function or class that reads them, the field names it reads by computed name)
 DYNAMIC_READERS = [
     # sft/pt: Seq2SeqTrainer(args=args.training_args()) reads every Seq2SeqTrainingArguments field.
-    ('swift.pipelines.train', 'train', _trainer_fields('Seq2SeqTrainingArguments')),
+    ('swift.pipelines.sft', 'SwiftSft', _trainer_fields('Seq2SeqTrainingArguments')),
     # rlhf: trl_config() copies the TrainingArguments fields into the trl config (no Seq2Seq generation fields).
     ('swift.trainers.rlhf.build', 'trl_config', _trainer_fields('TrainingArguments')),
     # GRPO: build_reward_func() passes args.<param> for each __init__ parameter of a registered reward class.
@@ -253,6 +253,15 @@ def test_rejected_fields_are_declared_and_unread(command):
     for field in cls.rejections():  # (a refused value stops the command before resolve() could use it)
         assert field in names, f'{cls.__name__}.rejected_fields names {field}, which is no field'
         assert field not in reads, f'`swift {command}` reads {field}, yet refuses it: drop it from the table'
+
+
+def test_dynamic_readers_exist_and_are_reached():
+    reached = set()
+    for command in COMMANDS:
+        reached |= reachable_reads(ROUTES[command].target, COMMANDS[command][0])[1]
+    for module, unit, names in DYNAMIC_READERS:
+        assert unit in _units(module), f'{module}.{unit} is gone: update DYNAMIC_READERS'
+        assert (module, unit) in reached and names(), f'no command reaches {module}.{unit}'
 
 
 def test_scanner_catches_a_new_unread_field():
