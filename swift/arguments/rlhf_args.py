@@ -1,12 +1,13 @@
 """Arguments of `swift rlhf`: TrainArguments plus the RLHF, reward-model, PPO and GRPO groups (ms-swift 3.x)."""
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import List, Literal, Optional
 
 import torch
 
 from swift.utils import ArgumentError, get_logger
+from .base_args import _default_of
 from .groups import _help, _list
 from .train_args import TrainArguments
 
@@ -185,6 +186,9 @@ class RLHFArguments(GRPOGroup, PPOGroup, RewardModelGroup, RLHFGroup, TrainArgum
                                 f'{self.num_generations}: set --per_device_train_batch_size to a multiple of it.')
         if self.use_vllm and not torch.cuda.is_available():
             raise ArgumentError('--use_vllm needs a CUDA GPU: drop --use_vllm to generate with transformers.')
+        for f in fields(GRPOGroup):
+            if f.name.startswith('vllm_') and not self.use_vllm and getattr(self, f.name) != _default_of(f):
+                raise ArgumentError(f'--{f.name} applies with --use_vllm true only; add that flag or drop this one.')
         if self.use_vllm and self.vllm_mode == 'server' and not self.vllm_server_host:
             raise ArgumentError('--vllm_mode server needs --vllm_server_host (where `trl vllm-serve` runs).')
         eval_batch = self.per_device_eval_batch_size * _world_size()

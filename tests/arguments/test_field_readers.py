@@ -336,6 +336,8 @@ def test_rejection_is_one_line_without_traceback_in_a_subprocess():
     (['sft', '--temperature', '0.7'], '--temperature'),
     (['pt', '--max_new_tokens', '9'], '--max_new_tokens'),
     (['rlhf', '--max_new_tokens', '9'], '--max_new_tokens'),
+    (['rlhf', '--rlhf_type', 'grpo', '--reward_funcs', 'accuracy', '--num_generations', '2',
+      '--per_device_train_batch_size', '2', '--vllm_mode', 'server'], '--vllm_mode'),
 ])
 def test_flags_of_another_mode_are_refused(argv, flag, capsys):
     assert cli_main(argv[:1] + ['--model', 'swift/tiny-qwen2'] + argv[1:]) == 2
