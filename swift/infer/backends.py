@@ -115,4 +115,3 @@ class GpuEngine(InferEngine):
 def _usage(outs: List[Output], n_prompt: int) -> UsageInfo:
     completion = sum(len(o.token_ids) for o in outs)
     return UsageInfo(n_prompt, completion, n_prompt + completion)
-

@@ -8,6 +8,7 @@ import os
 from typing import List, Optional
 
 from swift.utils import ModelError, get_logger, hub_name, hub_reachable
+from swift.utils.network import PROBE_TIMEOUT
 
 from .register import find_model
 from .tiny import TINY_MODELS, get_tiny_model_dir

@@ -106,6 +106,7 @@ class SwiftTrain(ABC):
 
 def check_plugins(args) -> None:
     """Unknown --loss_type / --metric / --optimizer / --report_to / --reward_funcs names fail before loading."""
+    import swift.tuners  # noqa: F401  registers the built-in optimizers
     from swift.plugin import check_metric, optimizers, orms
     from swift.trainers import check_loss_type, check_report_to
     check_report_to(args.report_to)

@@ -1,14 +1,14 @@
 """Template: the only code that turns canonical messages into tokens (training, inference, every engine)."""
 import os
 import sys
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from swift.utils import TemplateError, pad_token_id
 
 from .collator import pad_batch
 from .constant import ContextType
 from .loss_scale import all_loss_scale, get_loss_scale
-from .render import fill, merge, to_text, token_values, tokenize
+from .render import fill, merge, to_text, token_values, tokenize, tokenize_batch
 from .tools import format_tools
 from .turns import Round, split_messages
 
@@ -157,7 +157,31 @@ class Template:
     def encode(self, row: Dict[str, Any], mode: Optional[str] = None) -> Dict[str, Any]:
         mode = mode or self.mode
         _check_choice('mode', mode, MODES)
-        input_ids, weights = tokenize(self._pieces(row, mode), self.tokenizer)
+        return self._finish(*tokenize(self._pieces(row, mode), self.tokenizer), mode)
+
+    def encode_batch(self, rows: List[Dict[str, Any]],
+                     mode: Optional[str] = None) -> List[Union[Dict[str, Any], TemplateError]]:
+        """`encode` of each row with one batched tokenizer call (same tokens); a row the template cannot use
+        gives its TemplateError in its place."""
+        mode = mode or self.mode
+        _check_choice('mode', mode, MODES)
+        pieces: List[Any] = []
+        for row in rows:
+            try:
+                pieces.append(self._pieces(row, mode))
+            except TemplateError as error:
+                pieces.append(error)
+        tokenized = iter(tokenize_batch([p for p in pieces if not isinstance(p, TemplateError)], self.tokenizer))
+        out = []
+        for p in pieces:
+            try:
+                out.append(p if isinstance(p, TemplateError) else self._finish(*next(tokenized), mode))
+            except TemplateError as error:
+                out.append(error)
+        return out
+
+    def _finish(self, input_ids: List[int], weights: List[float], mode: str) -> Dict[str, Any]:
+        """bos, truncation and labels of a tokenized row."""
         if self.template_meta.auto_add_bos:
             input_ids, weights = self._add_bos(input_ids, weights)
         input_ids, weights = self._truncate(input_ids, weights)

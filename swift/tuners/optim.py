@@ -2,6 +2,7 @@
 from peft.optimizers import create_loraplus_optimizer
 from transformers import Trainer
 
+from swift.plugin.optimizer import optimizers
 from swift.utils import ArgumentError
 
 
@@ -18,3 +19,6 @@ def create_optimizer(args, model, training_args):
     return create_loraplus_optimizer(model, optimizer_cls, lr=training_args.learning_rate,
                                      loraplus_lr_ratio=args.lorap_lr_ratio,
                                      weight_decay=training_args.weight_decay, **optimizer_kwargs)
+
+
+optimizers['lorap'] = create_optimizer  # LoRA+: lora_B learns --lorap_lr_ratio times faster than lora_A
