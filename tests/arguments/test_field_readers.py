@@ -323,7 +323,7 @@ def test_rejection_is_one_line_without_traceback_in_a_subprocess():
                            '--dataset', 'data.jsonl'], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if 'error' in line]
-    assert lines == [l for l in proc.stderr.splitlines() if l.startswith('swift deploy')]
+    assert lines == [line for line in proc.stderr.splitlines() if line.startswith('swift deploy')]
     assert len(lines) == 1 and '--dataset data.jsonl: not read by swift deploy' in lines[0]
     assert 'Traceback' not in proc.stderr
 
