@@ -29,6 +29,8 @@ def request_config_from_args(args: InferArguments, **overrides):
 def build_engine(args: InferArguments):
     """The engine --infer_backend names, owning --adapters; for pt, --merge_lora merges them into the base in
     memory (the engine then has none)."""
+    from transformers import set_seed
+    set_seed(args.seed)  # sampled answers repeat for the same --seed
     default_config = request_config_from_args(args, stream=False)
     if args.infer_backend != 'pt':
         return build_gpu_engine(args, args.adapters, default_config)
