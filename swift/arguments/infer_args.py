@@ -114,7 +114,7 @@ class InferArguments(MergeArguments, VllmArguments, LmdeployArguments, BaseArgum
             self.model = self.ckpt_dir
 
     def _args_json_dir(self) -> Optional[str]:
-        from swift.infer.utils import parse_adapters  # the engine's own reading of `name=path`
+        from swift.utils import parse_adapters  # the engines read `name=path` the same way
         for path in parse_adapters(self.adapters).values():
             if os.path.isfile(os.path.join(path, ARGS_FILE)):
                 return path

@@ -12,7 +12,7 @@ from collections import deque
 from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence, Union
 
-from swift.utils import ArgumentError, get_logger, pad_token_id
+from swift.utils import ArgumentError, get_logger, pad_token_id, parse_adapters
 from .engine import InferEngine
 from .protocol import AdapterRequest, InferRequest, RequestConfig
 from .pt_attention import use_decode_attention
@@ -20,7 +20,7 @@ from .pt_batch import DecodeBatch
 from .pt_job import DONE, Job, beam_search
 from .pt_prefix import PrefixStore
 from .tool_call import tool_call_format
-from .utils import end_token_ids, parse_adapters
+from .utils import end_token_ids
 
 logger = get_logger()
 

@@ -76,7 +76,7 @@ def merge_lora(model, adapters: List[str]):
     """Apply and merge every adapter into the base weights (in memory; `swift export` saves merged models)."""
     from peft import PeftModel
     from swift.export.merge import check_mergeable
-    from swift.infer.utils import parse_adapters
+    from swift.utils import parse_adapters
     adapters = parse_adapters(adapters)
     check_mergeable(list(adapters.values()))  # adapter / reft cannot merge: one line
     for name, path in adapters.items():
