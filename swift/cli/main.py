@@ -80,6 +80,9 @@ def cli_main(argv: Optional[List[str]] = None) -> int:
         return 0
     command, rest = argv[0], argv[1:]
     try:
+        if rest in (['--help'], ['-h']) and ROUTES.get(command, Route(None, '')).target:
+            from .help_cache import print_help
+            return print_help(command, lambda: _resolve(command))  # a cache hit imports none of its modules
         entry = _resolve(command)
         if _wants_torchrun(command):
             from .launch import run_torchrun
