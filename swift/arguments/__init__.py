@@ -13,6 +13,8 @@ _EXPORTS = {
     'ExportArguments': 'export_args',
     'EvalArguments': 'eval_args',
     'SampleArguments': 'sample_args',
+    'WebUIArguments': 'webui_args',
+    'AppArguments': 'app_args',
 }
 __all__ = list(_EXPORTS)
 

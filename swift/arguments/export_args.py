@@ -5,21 +5,11 @@ from typing import Literal, Optional
 
 from swift.utils import ArgumentError
 from .base_args import BaseArguments
-from .groups import _help
+from .groups import MergeArguments, _help
 
 EXPORT_QUANT_METHODS = ('gptq', 'awq', 'bnb')
 # Types `gguf.quants.quantize` can write (numpy; K-quants have no writer there).
 GGUF_QUANT_TYPES = ('f32', 'f16', 'bf16', 'q8_0', 'q5_1', 'q5_0', 'q4_1', 'q4_0')
-
-
-@dataclass
-class MergeArguments:
-    group_title = 'merge arguments'
-    merge_lora: bool = _help('Merge --adapters (LoRA, DoRA, rsLoRA and other mergeable peft tuners) into the base '
-                             'model and save the result.', default=False)
-    safe_serialization: bool = _help('Save weights as safetensors (transformers 5 writes nothing else: '
-                                     'false is refused).', default=True)
-    max_shard_size: str = _help("Largest weight file, e.g. '5GB' or '500MB'.", default='5GB')
 
 
 @dataclass
@@ -52,9 +42,18 @@ class ExportGroup:
                                                  '(refused: transformers 5 writes safetensors only).', default=None)
 
 
+_NO_GENERATION = 'not read: swift export generates no text; drop it.'
+
+
 @dataclass
 class ExportArguments(ExportGroup, MergeArguments, BaseArguments):
     """Arguments of `swift export`: merge adapters, quantize, write GGUF / an Ollama Modelfile, push to a hub."""
+    rejected_fields = {
+        **{name: _NO_GENERATION for name in ('max_new_tokens', 'temperature', 'top_k', 'top_p', 'repetition_penalty',
+                                             'num_beams', 'stream', 'stop_words', 'logprobs', 'top_logprobs')},
+        'safe_serialization': 'not supported: transformers 5 saves safetensors only (also --export_legacy_format '
+                              'true); drop the flag.',
+    }
 
     def __post_init__(self):
         BaseArguments.__post_init__(self)
@@ -71,9 +70,6 @@ class ExportArguments(ExportGroup, MergeArguments, BaseArguments):
             raise ArgumentError(f'--quant_method gptq supports --quant_bits 2, 3, 4 or 8, got {self.quant_bits}.')
         if self.quant_method == 'awq' and self.quant_bits != 4:
             raise ArgumentError(f'--quant_method awq supports --quant_bits 4, got {self.quant_bits}.')
-        if not self.safe_serialization:
-            raise ArgumentError('--safe_serialization false / --export_legacy_format true: transformers 5 saves '
-                                'safetensors only; drop the flag.')
         if self.quant_method in ('gptq', 'awq') and not self.dataset:
             raise ArgumentError(f'--quant_method {self.quant_method} calibrates on data: pass --dataset.')
         if self.merge_lora and not self.adapters:

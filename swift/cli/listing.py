@@ -14,6 +14,11 @@ def list_main(argv: List[str]):
     ns, unknown = parser.parse_known_args(argv)
     if unknown:
         raise ArgumentError(f'unknown arguments: {" ".join(unknown)}')
+    import swift.dataset  # noqa: F401  the registries user files extend, and built-in plugins
+    import swift.model  # noqa: F401
+    import swift.template  # noqa: F401
+    import swift.trainers  # noqa: F401
+    import swift.tuners  # noqa: F401
     from swift.plugin.loader import import_plugin_files
     import_plugin_files(ns.custom_register_path, 'custom_register_path')
     import_plugin_files(ns.external_plugins, 'external_plugins')

@@ -10,3 +10,6 @@ from .report import DropReport, RowError
 from .syntax import DatasetSyntax
 
 register_builtin_datasets()
+
+from swift.plugin.loader import REGISTRY_VIEWS  # noqa: E402  (so user files are diffed against this registry)
+REGISTRY_VIEWS['datasets'] = DATASET_MAPPING.keys

@@ -1,9 +1,9 @@
 """Push a directory to ModelScope (default) or Hugging Face (--use_hf true) with the hubs' own clients."""
 import os
 from typing import Optional
+from urllib.parse import urlparse
 
-from swift.model.hub import _hf_host, _hub_name, _ms_host, is_reachable
-from swift.utils import ArgumentError, SwiftError, get_logger
+from swift.utils import ArgumentError, SwiftError, get_logger, hub_endpoint, hub_name, hub_reachable
 
 logger = get_logger()
 # Local bookkeeping that should not land in a model repository.
@@ -33,9 +33,9 @@ def push_to_hub(folder: str, hub_model_id: str, *, use_hf: bool = False, hub_tok
     """Create the repository if needed and upload `folder`; any failure is one line naming the hub."""
     if not os.path.isdir(folder):
         raise ArgumentError(f'Cannot push {folder}: not a directory.')
-    hub = _hub_name(use_hf)
-    host = _hf_host() if use_hf else _ms_host()
-    if not is_reachable(host):
+    hub = hub_name(use_hf)
+    host = urlparse(hub_endpoint(use_hf)).hostname
+    if not hub_reachable(use_hf):
         raise SwiftError(f'Cannot push to {hub}: {host} is not reachable (no network?). The files are in '
                          f'{folder}; push them later with --push_to_hub true --model {folder}.')
     logger.info(f'Pushing {folder} to {hub} repository {hub_model_id} ...')

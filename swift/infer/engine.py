@@ -8,7 +8,7 @@ loop thread (PtEngine overrides it to hand every request to its batch scheduler 
 from abc import ABC, abstractmethod
 import asyncio
 import threading
-from typing import AsyncIterator, Iterator, List, Optional, Union
+from typing import AsyncIterator, Dict, Iterator, List, Optional, Union
 
 from swift.utils import get_logger
 from .protocol import AdapterRequest, ChatCompletionResponse, ChatCompletionStreamResponse, InferRequest, RequestConfig
@@ -19,9 +19,11 @@ AsyncResponse = Union[ChatCompletionResponse, AsyncIterator[ChatCompletionStream
 
 
 class InferEngine(ABC):
-    """Base class. Subclasses set `model_name` (the name servers report) and implement `infer_async`."""
+    """Base class. Subclasses set `model_name` (the name servers report) and implement `infer_async`. The engine
+    owns its adapters: `adapters` maps the names requests may ask for (`AdapterRequest.name`) to their paths."""
     model_name: str = 'model'
     max_batch_size: int = 1
+    adapters: Dict[str, str] = {}
 
     @abstractmethod
     async def infer_async(self, infer_request: InferRequest, request_config: Optional[RequestConfig] = None, *,
@@ -63,14 +65,18 @@ class InferEngine(ABC):
 
 
 def _sync_iter(agen, loop) -> Iterator:
+    # run_coroutine_threadsafe takes coroutines only, not the awaitables __anext__/aclose return
+    async def step(awaitable):
+        return await awaitable
+
     try:
         while True:
             try:
-                yield asyncio.run_coroutine_threadsafe(agen.__anext__(), loop).result()
+                yield asyncio.run_coroutine_threadsafe(step(agen.__anext__()), loop).result()
             except StopAsyncIteration:
                 return
     finally:  # the caller stopped early: let the engine free the request
-        asyncio.run_coroutine_threadsafe(agen.aclose(), loop).result()
+        asyncio.run_coroutine_threadsafe(step(agen.aclose()), loop).result()
 
 
 def _progress(items, use_tqdm: bool):

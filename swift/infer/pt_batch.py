@@ -10,6 +10,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 import torch
 from transformers import DynamicCache
 
+from swift.template.collator import pad_batch
+
 from .pt_cache import HEADROOM, SlotCache, merge, num_cache_layers, supports_slots
 from .pt_prefix import PrefixStore, place_prefix
 from .sampling import BatchSampler
@@ -71,10 +73,8 @@ class Choice:
 
 
 def _left_pad(prompts: Sequence[List[int]], pad_id: int, device, width: Optional[int] = None):
-    width = width or max(len(p) for p in prompts)
-    ids = torch.tensor([[pad_id] * (width - len(p)) + list(p) for p in prompts], device=device)
-    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=device)
-    return ids, mask
+    batch = pad_batch([{'input_ids': p} for p in prompts], pad_id, 'left', width)
+    return batch['input_ids'].to(device), batch['attention_mask'].to(device)
 
 
 class Rows:

@@ -2,7 +2,7 @@
 into its own GPU environment). LoRA adapters are served per request through vLLM's LoRARequest."""
 from typing import Dict, Optional
 
-from swift.utils import SwiftError
+from swift.utils import SwiftError, parse_adapters
 from .backends import GpuEngine, Output
 from .protocol import AdapterRequest, RequestConfig, random_uuid
 
@@ -18,14 +18,14 @@ def _import_vllm():
 
 class VllmEngine(GpuEngine):
 
-    def __init__(self, model_id_or_path: str, torch_dtype=None, *, adapters: Optional[Dict[str, str]] = None,
+    def __init__(self, model_id_or_path: str, torch_dtype=None, *, adapters=None,
                  gpu_memory_utilization: float = 0.9, tensor_parallel_size: int = 1, pipeline_parallel_size: int = 1,
                  max_num_seqs: int = 256, max_model_len: Optional[int] = None, disable_custom_all_reduce=False,
                  enforce_eager: bool = False, limit_mm_per_prompt: Optional[dict] = None, max_lora_rank: int = 16,
                  enable_prefix_caching: bool = False, engine_kwargs: Optional[dict] = None, **template_kwargs):
         vllm = _import_vllm()
         self._init_template(model_id_or_path, **template_kwargs)
-        self.adapters = dict(adapters or {})
+        self.adapters = parse_adapters(adapters)
         kwargs = dict(model=self.model_dir, dtype=torch_dtype or 'auto', gpu_memory_utilization=gpu_memory_utilization,
                       tensor_parallel_size=tensor_parallel_size, pipeline_parallel_size=pipeline_parallel_size,
                       max_num_seqs=max_num_seqs, max_model_len=max_model_len, enforce_eager=enforce_eager,

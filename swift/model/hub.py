@@ -3,53 +3,18 @@
 Offline use must never hang: hubs are probed with a short connect timeout first, and when none answers
 only the local hub caches are consulted.
 """
+import json
 import os
-import socket
-import threading
 from typing import List, Optional
-from urllib.parse import urlparse
 
-from swift.utils import ModelError, get_logger
+from swift.utils import ModelError, get_logger, hub_name, hub_reachable
+from swift.utils.network import PROBE_TIMEOUT
 
 from .register import find_model
 from .tiny import TINY_MODELS, get_tiny_model_dir
 
-PROBE_TIMEOUT = 3.0
 # Enough to read config, tokenizer and chat template without fetching weights.
 CONFIG_PATTERNS = ['*.json', '*.jinja', '*.txt', '*.model', '*.tiktoken', '*.py']
-
-
-def _host(url_or_domain: str) -> str:
-    return urlparse(url_or_domain if '://' in url_or_domain else f'https://{url_or_domain}').hostname
-
-
-def _ms_host() -> str:  # modelscope reads MODELSCOPE_DOMAIN as a bare domain
-    return _host(os.environ.get('MODELSCOPE_DOMAIN') or 'www.modelscope.cn')
-
-
-def _hf_host() -> str:
-    return _host(os.environ.get('HF_ENDPOINT') or 'https://huggingface.co')
-
-
-def _hub_name(use_hf: bool) -> str:
-    return 'Hugging Face' if use_hf else 'ModelScope'
-
-
-def is_reachable(host: str, timeout: float = PROBE_TIMEOUT) -> bool:
-    """TCP connect to host:443 within `timeout` seconds (DNS included: run in a thread we stop waiting for)."""
-    result = []
-
-    def probe():
-        try:
-            socket.create_connection((host, 443), timeout=timeout).close()
-            result.append(True)
-        except OSError:
-            pass
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return bool(result)
 
 
 def _looks_like_path(model_id: str) -> bool:
@@ -63,6 +28,20 @@ def _check_local_dir(path: str) -> str:
         raise ModelError(f'Model directory {path!r} has no config.json; pass the directory that holds '
                          'config.json and the weights (for a LoRA checkpoint use --adapters).')
     return path
+
+
+def check_model_files(path: str) -> None:
+    """A local model dir whose weight index lists a shard that is not there fails here, before loading."""
+    if not os.path.isdir(path):
+        return  # a hub id: the snapshot download verifies its own files
+    for index in sorted(f for f in os.listdir(path) if f.endswith('.index.json')):
+        with open(os.path.join(path, index), encoding='utf-8') as f:
+            shards = set((json.load(f).get('weight_map') or {}).values())
+        missing = sorted(s for s in shards if not os.path.isfile(os.path.join(path, s)))
+        if missing:
+            more = f' and {len(missing) - 1} more' if len(missing) > 1 else ''
+            raise ModelError(f'{path}: {index} lists {missing[0]}{more}, which is missing: copy or download the '
+                             'missing weight files (or pass --check_model false to skip this check).')
 
 
 def _snapshot(model_id: str, use_hf: bool, revision, token, local_only: bool, patterns: dict) -> str:
@@ -91,8 +70,8 @@ def download_model(model_id: str, *, use_hf: bool = False, hub_token: Optional[s
                    ignore_patterns: Optional[List[str]] = None) -> str:
     model_id, revision = _hub_model_id(model_id, use_hf, revision)
     patterns = {'ignore_patterns': ignore_patterns} if download_weights else {'allow_patterns': CONFIG_PATTERNS}
-    hub = _hub_name(use_hf)
-    if is_reachable(_hf_host() if use_hf else _ms_host()):
+    hub = hub_name(use_hf)
+    if hub_reachable(use_hf):
         get_logger().info(f'Downloading {model_id!r} from {hub} ...')
         try:
             return _snapshot(model_id, use_hf, revision, hub_token, False, patterns)
@@ -105,8 +84,8 @@ def download_model(model_id: str, *, use_hf: bool = False, hub_token: Optional[s
     except Exception:
         pass
     prefix = f'Cannot get model {model_id!r}: it is not a local directory nor in the {hub} cache'
-    if is_reachable(_ms_host() if use_hf else _hf_host()):
-        raise ModelError(f'{prefix}, and {hub} cannot be reached while {_hub_name(not use_hf)} can: pass '
+    if hub_reachable(not use_hf):
+        raise ModelError(f'{prefix}, and {hub} cannot be reached while {hub_name(not use_hf)} can: pass '
                          f'--use_hf {str(not use_hf).lower()}, or a local model directory (--model /path/to/model).')
     raise ModelError(f'{prefix}, and neither ModelScope nor Hugging Face can be reached (no network): pass a '
                      'local model directory (--model /path/to/model), or swift/tiny-qwen2 for an offline test model.')

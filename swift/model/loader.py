@@ -7,7 +7,7 @@ from typing import Any, Dict, Optional, Union
 
 import torch
 
-from swift.utils import ModelError
+from swift.utils import ModelError, pad_token_id
 
 # Our names (ms-swift's) -> transformers' attn_implementation.
 ATTN_IMPLS = {'flash_attn': 'flash_attention_2', 'flash_attention_2': 'flash_attention_2', 'sdpa': 'sdpa',
@@ -99,8 +99,7 @@ def get_model_tokenizer_from_local(model_dir: str, model_info, model_kwargs: Dic
     if model_info.task_type == 'seq_cls':
         model_config.num_labels = model_info.num_labels
         # Sequence classification pools the last non-pad token: the config must know the pad id.
-        model_config.pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None \
-            else tokenizer.eos_token_id
+        model_config.pad_token_id = pad_token_id(tokenizer)
     model = None
     if load_model:
         automodel_class = automodel_class or _automodel_class(model_info.task_type)

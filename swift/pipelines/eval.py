@@ -109,7 +109,7 @@ class SwiftEval:
 def _evaluated_name(args: EvalArguments) -> str:
     """The served name to evaluate: the base name applies the unnamed adapter; only named adapters need their
     own name (the first one)."""
-    from swift.infer.utils import parse_adapters
+    from swift.utils import parse_adapters
     adapters = {} if args.merge_lora else parse_adapters(args.adapters)
     if adapters and 'default' not in adapters:
         return next(iter(adapters))

@@ -17,20 +17,14 @@ def _snapshot() -> Dict[str, set]:
 
 
 def _registry_views():
-    """Import the registries lazily so that loading a plugin file can be diffed against them."""
-    from swift.dataset import DATASET_MAPPING
-    from swift.model import MODEL_MAPPING
-    from swift.template import TEMPLATE_MAPPING
-    REGISTRY_VIEWS.setdefault('models', MODEL_MAPPING.keys)
-    REGISTRY_VIEWS.setdefault('templates', TEMPLATE_MAPPING.keys)
-    REGISTRY_VIEWS.setdefault('datasets', DATASET_MAPPING.keys)
     from swift.plugin import PLUGIN_REGISTRIES
     for kind, registry in PLUGIN_REGISTRIES.items():
         REGISTRY_VIEWS.setdefault(kind, registry.keys)
 
 
 def import_plugin_files(paths: List[str], flag: str) -> List[str]:
-    """Import each .py file once; log what it registered; fail if it registered nothing."""
+    """Import each .py file once; log what it registered; fail if it registered nothing. The callers import the
+    packages owning model/template/dataset registries first, so their views are in REGISTRY_VIEWS."""
     if not paths:
         return []
     _registry_views()

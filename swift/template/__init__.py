@@ -7,3 +7,6 @@ from .meta import Prompt, TemplateMeta
 from .register import TEMPLATE_MAPPING, get_template, get_template_meta, register_template
 from .tools import TOOLS_PROMPT_MAPPING, register_tools_prompt
 from . import families  # noqa: F401  (registers the built-in templates)
+
+from swift.plugin.loader import REGISTRY_VIEWS  # noqa: E402  (so user files are diffed against this registry)
+REGISTRY_VIEWS['templates'] = TEMPLATE_MAPPING.keys

@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 import torch
 from torch.utils.data import Dataset, IterableDataset
 
-from swift.utils import get_logger
+from swift.utils import get_logger, pad_token_id
 
 logger = get_logger()
 DEFAULT_PACKING_LENGTH = 2048
@@ -139,9 +139,7 @@ class PackingCollator:
 
     @classmethod
     def from_template(cls, template) -> 'PackingCollator':
-        tokenizer = template.tokenizer
-        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-        return cls(pad_id)
+        return cls(pad_token_id(template.tokenizer))
 
     @staticmethod
     def _concat(pack: List[Dict[str, Any]], with_scale: bool) -> Dict[str, List]:

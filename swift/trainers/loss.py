@@ -4,7 +4,7 @@ from typing import Optional, Tuple, Union
 import torch
 import torch.nn.functional as F
 
-from swift.utils import ArgumentError
+from swift.plugin.loss import loss_funcs
 
 IGNORE_INDEX = -100
 
@@ -44,12 +44,15 @@ def accuracy_counts(logits: torch.Tensor, labels: torch.Tensor,
 
 
 def check_loss_type(loss_type: Optional[str]):
-    """`--loss_type` names a loss plugin; until a plugin registry exists every name is unsupported."""
+    """The loss function `--loss_type` names (a built-in or an --external_plugins entry); None: the model's own."""
     if not loss_type:
         return None
-    try:
-        from swift.plugin import get_loss_func
-    except ImportError:
-        raise ArgumentError(f'--loss_type {loss_type} is not supported: no loss plugins are available in this '
-                            'version; drop --loss_type to use the model\'s own loss.') from None
-    return get_loss_func(loss_type)
+    return loss_funcs.get(loss_type)
+
+
+def cross_entropy(outputs, labels, loss_scale=None, num_items_in_batch=None):
+    """Shifted token cross entropy weighted by loss_scale (what `swift sft` computes without --loss_type)."""
+    return causal_lm_loss(outputs.logits, labels, loss_scale, num_items_in_batch)
+
+
+loss_funcs['cross_entropy'] = cross_entropy

@@ -12,7 +12,7 @@ def no_hub(monkeypatch):
     monkeypatch.setenv('HF_ENDPOINT', 'https://127.0.0.1')
 
 
-@pytest.mark.parametrize('use_hf, hub', [('false', 'ModelScope'), ('true', 'Hugging Face')])
+@pytest.mark.parametrize('use_hf, hub', [('false', 'ModelScope'), ('true', 'the Hugging Face Hub')])
 def test_push_offline_is_one_line(no_hub, ckpt, use_hf, hub):
     with pytest.raises(SwiftError, match=f'Cannot push to {hub}: 127.0.0.1 is not reachable') as info:
         export_main(['--adapters', ckpt, '--push_to_hub', 'true', '--hub_model_id', 'me/tiny', '--use_hf', use_hf])
