@@ -42,8 +42,8 @@ def load_rows(entry: str, args) -> List[dict]:
     from swift.dataset import load_dataset
     dataset, _ = load_dataset([entry], seed=args.data_seed, num_proc=args.dataset_num_proc, strict=args.strict,
                               columns=args.columns, use_hf=args.use_hf, hub_token=args.hub_token,
-                              download_mode=args.download_mode, remove_unused_columns=args.remove_unused_columns,
-                              model_name=args.model_name or None, model_author=args.model_author or None)
+                              download_mode=args.download_mode, model_name=args.model_name or None,
+                              model_author=args.model_author or None)
     rows = [dict(r) for r in dataset]
     usable = [r for r in rows if r['messages'] and r['messages'][-1]['role'] == 'assistant']
     if not usable:
