@@ -6,7 +6,7 @@ STAMP := $(VENV)/.install-stamp
 DS_STAMP := $(VENV)/.deepspeed-stamp
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: install test test-extra demo lint clean
+.PHONY: install browser-deps test test-extra demo lint clean
 EXTRA_MARKS := distributed or browser or fuzz
 
 install: $(STAMP)
@@ -23,6 +23,13 @@ $(STAMP): pyproject.toml requirements/core.txt requirements/test.txt
 test: install
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests -q -m "not ($(EXTRA_MARKS))"
 
+# The browser tests drive Debian's chromium through playwright (whose own browser download cannot work offline);
+# fonts-wqy-zenhei renders the Chinese labels.
+browser-deps:
+	test -x /usr/bin/chromium && fc-list | grep -qi wqy || (flock /tmp/apt.lock apt-get update -q && \
+		flock /tmp/apt.lock apt-get install -y -q chromium fonts-wqy-zenhei)
+
+
 # DeepSpeed for the multi-process tests: no CUDA ops at install; its CPU ops (shared-memory comm, Adam) are
 # compiled once with g++ here and cached in ~/.cache/torch_extensions, so no test pays the build.
 $(DS_STAMP): $(STAMP) requirements/deepspeed.txt
@@ -33,7 +40,7 @@ $(DS_STAMP): $(STAMP) requirements/deepspeed.txt
 	touch $(DS_STAMP)
 
 # Multi-process, browser and fuzz tests: slower, run by CI after `make test`.
-test-extra: install $(DS_STAMP)
+test-extra: install browser-deps $(DS_STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests -q -m "$(EXTRA_MARKS)"; rc=$$?; [ $$rc -eq 5 ] || exit $$rc
 
 demo: install

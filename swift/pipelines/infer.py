@@ -29,6 +29,8 @@ def request_config_from_args(args: InferArguments, **overrides):
 def build_engine(args: InferArguments):
     """The engine --infer_backend names, owning --adapters; for pt, --merge_lora merges them into the base in
     memory (the engine then has none)."""
+    from transformers import set_seed
+    set_seed(args.seed)  # sampled answers repeat for the same --seed
     default_config = request_config_from_args(args, stream=False)
     if args.infer_backend != 'pt':
         return build_gpu_engine(args, args.adapters, default_config)
@@ -73,8 +75,11 @@ def build_gpu_engine(args: InferArguments, adapters: List[str], default_config):
 def merge_lora(model, adapters: List[str]):
     """Apply and merge every adapter into the base weights (in memory; `swift export` saves merged models)."""
     from peft import PeftModel
-    from swift.infer.utils import parse_adapters
-    for name, path in parse_adapters(adapters).items():
+    from swift.export.merge import check_mergeable
+    from swift.utils import parse_adapters
+    adapters = parse_adapters(adapters)
+    check_mergeable(list(adapters.values()))  # adapter / reft cannot merge: one line
+    for name, path in adapters.items():
         model = PeftModel.from_pretrained(model, path, adapter_name=name).merge_and_unload()
         logger.info(f'Merged adapter {path} into the base model (in memory).')
     return model

@@ -80,7 +80,7 @@ class SwiftTrain(ABC):
         from swift.tuners import get_trainable_summary, prepare_model
         args = self.args
         set_seed(args.seed)  # tuner weights (e.g. LoRA A) are drawn here, before the Trainer seeds anything
-        model = prepare_model(args, model)
+        model = prepare_model(args, model, template=template, train_dataset=train_dataset)  # LoRA-GA reads data
         trainable = get_trainable_summary(model)
         logger.info(trainable)
         _enable_input_grads(args, model)
@@ -154,9 +154,8 @@ def _callbacks(args, model):
         callbacks.append(PlotLossCallback(args.output_dir))
     if args.create_checkpoint_symlink:
         callbacks.append(CheckpointSymlinkCallback())
-    if args.train_type == 'adalora':
-        from swift.tuners import AdaLoraCallback
-        callbacks.append(AdaLoraCallback(model))
+    from swift.tuners import tuner_callbacks
+    callbacks += tuner_callbacks(args, model)  # AdaLoRA budget, LISA layer switching
     return callbacks + build_callbacks(args)
 
 
