@@ -50,6 +50,7 @@ class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, Templ
         'local_repo_path': 'not supported: no registered model loads code from a GitHub checkout in this '
                            'version; drop it.',
         'max_pixels': _NO_MULTIMODAL,
+        'sequence_parallel_size': 'applies to training only (swift sft/pt/rlhf, GPUs); drop it.',
         'norm_bbox': _NO_MULTIMODAL,
         'enable_cache': 'not supported yet: this version caches no preprocessed dataset (a later data-pipeline '
                         'release adds it); drop it.',

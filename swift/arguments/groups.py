@@ -115,9 +115,6 @@ class TemplateArguments:
     def validate(self):
         if self.max_length is not None and self.max_length < 1:
             raise ArgumentError(f'--max_length must be positive, got {self.max_length}.')
-        # training commands (they have --deepspeed) check it with the distributed engine, see swift/distributed
-        if self.sequence_parallel_size != 1 and not hasattr(self, 'deepspeed'):
-            raise ArgumentError('--sequence_parallel_size applies to training (swift sft/pt/rlhf) only.')
 
 
 @dataclass

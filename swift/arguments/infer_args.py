@@ -60,8 +60,8 @@ class InferArguments(MergeArguments, VllmArguments, LmdeployArguments, BaseArgum
                                     '--model (ms-swift 2 style).', default=None)
     infer_backend: Literal['pt', 'vllm', 'lmdeploy'] = _help('Inference engine.', default='pt')
     max_batch_size: int = _help('Rows per batch of the pt engine.', default=1)
-    ddp_backend: Optional[str] = _help('Process-group backend when NPROC_PER_NODE shards --val_dataset across '
-                                       'ranks; default nccl on GPUs, gloo on CPU.', default=None)
+    ddp_backend: Optional[str] = _help('Collective backend of NPROC_PER_NODE dataset inference; default nccl on '
+                                       'GPU, gloo on CPU.', default=None)
     result_path: Optional[str] = _help('Result jsonl; default <checkpoint>/infer_result/<time>.jsonl when the '
                                        'checkpoint has args.json, else ./result/<time>.jsonl.', default=None)
     metric: Optional[Literal['acc', 'rouge']] = _help('Score the dataset results: acc or rouge.', default=None)

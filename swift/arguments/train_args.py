@@ -90,6 +90,7 @@ class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, Base
         # transformers' Trainer ignores it ("intended for your scripts"), and so do ours.
         'do_predict': 'not read: training never predicts on a test set; run `swift infer --val_dataset ...` '
                       'afterwards; drop it.',
+        'sequence_parallel_size': None,  # swift/distributed (Ulysses through accelerate, GPUs)
     }
 
     def __post_init__(self):

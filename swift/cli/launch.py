@@ -44,7 +44,8 @@ def run_child(cmd: List[str]) -> int:
 
 
 # The launcher parses and checks the arguments itself, so a bad flag fails once, in one line, before any worker.
-_ARGUMENTS = {'sft': 'SftArguments', 'pt': 'PtArguments', 'rlhf': 'RLHFArguments', 'infer': 'InferArguments'}
+_ARGUMENTS = {'sft': 'SftArguments', 'pt': 'PtArguments', 'rlhf': 'RLHFArguments', 'infer': 'InferArguments',
+              'sample': 'SampleArguments'}
 
 
 def check_arguments(command: str, argv: List[str]):

@@ -11,6 +11,7 @@ from swift.utils import ArgumentError, did_you_mean
 
 CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'ds_config')
 BUILTIN = ('zero0', 'zero1', 'zero2', 'zero2_offload', 'zero3', 'zero3_offload')
+ALIASES = {'default-zero2': 'zero2', 'default-zero3': 'zero3'}  # the names of older ms-swift examples
 INSTALL_HINT = "pip install -e '.[deepspeed]'"
 
 
@@ -33,7 +34,7 @@ def load_deepspeed_config(value) -> Optional[Dict[str, Any]]:
     """A dict from a stage name, a file path or a JSON string; None when `value` is None."""
     if value is None or isinstance(value, dict):
         return value
-    text = str(value).strip()
+    text = ALIASES.get(str(value).strip(), str(value).strip())
     if text in BUILTIN:
         with open(builtin_config_path(text), encoding='utf-8') as f:
             return json.load(f)

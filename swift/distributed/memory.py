@@ -87,9 +87,11 @@ def estimate_for_args(args, config, longest: int) -> MemoryEstimate:
     from .deepspeed import load_deepspeed_config, offload_devices, zero_stage
     deepspeed = load_deepspeed_config(args.deepspeed)
     dtype = args.torch_dtype or str(getattr(config, 'dtype', None) or 'float32').replace('torch.', '')
+    # on CPU "offloaded" states stay in the same (host) memory as everything else
+    offload = offload_devices(deepspeed) if deepspeed and torch.cuda.is_available() else {}
     return estimate_memory(
         config, train_type=args.train_type, lora_rank=args.lora_rank, zero_stage=zero_stage(deepspeed),
-        offload=offload_devices(deepspeed) if deepspeed else {}, world_size=int(os.environ.get('WORLD_SIZE', '1')),
+        offload=offload, world_size=int(os.environ.get('WORLD_SIZE', '1')),
         batch=args.per_device_train_batch_size, length=min(longest, args.max_length or longest),
         dtype_bytes=4 if dtype == 'float32' or not torch.cuda.is_available() else 2,
         checkpointing=args.gradient_checkpointing)

@@ -43,7 +43,6 @@ NOT_ARGUMENT_COMMANDS = {'list'}  # `swift list` takes a positional kind, no dat
 OWNED_ELSEWHERE = {
     r'^(galore_|use_galore|lisa_|reft_|lora_ga_|adapter_|use_liger|longlora|badam|apollo|adam_mini)': 'issue 16',
     r'^tuner_backend$': 'issue 16 (unsloth)',
-    r'^sequence_parallel_size$': 'the distributed engineer',
 }
 
 

@@ -37,6 +37,11 @@ def test_builtin_configs_are_package_data():
         assert '"swift.distributed" = ["ds_config/*.json"]' in f.read()
 
 
+def test_older_ms_swift_names_are_aliases():
+    assert load_deepspeed_config('default-zero2') == load_deepspeed_config('zero2')
+    assert zero_stage(load_deepspeed_config('default-zero3')) == 3
+
+
 def test_path_and_json_string(tmp_path):
     path = tmp_path / 'ds.json'
     path.write_text(json.dumps({'zero_optimization': {'stage': 2}, 'train_batch_size': 'auto'}))
