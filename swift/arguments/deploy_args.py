@@ -44,6 +44,7 @@ class DeployArguments(DeployGroup, InferArguments):
     rejected_fields = {name: _NO_DATASET for name in (
         [f.name for f in fields(DataArguments) if f.name != 'custom_dataset_info']
         + ['result_path', 'metric', 'val_dataset_sample'])}
+    rejected_fields['ddp_backend'] = 'not read by swift deploy: one server process, no process group; drop it.'
 
     def validate(self):
         InferArguments.validate(self)

@@ -44,6 +44,7 @@ class EvalGroup:
 @dataclass
 class EvalArguments(EvalGroup, DeployArguments):
     """Evaluate a model, its adapters/checkpoints, or an OpenAI-compatible endpoint."""
+    rejected_fields = {'metric': None}  # deploy refuses --metric; evaluation reads it (see below)
     temperature: Optional[float] = _help('Sampling temperature of the evaluation requests.', default=0.)
     verbose: bool = _help('Log every request of the local server.', default=False)
     split_dataset_ratio: float = _help('Not used by evaluation (every row of --eval_dataset is evaluated).',
