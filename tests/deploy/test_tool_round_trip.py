@@ -49,7 +49,7 @@ def session(tmp_path_factory):
     proc = DeployProcess(['--model', str(root / 'model'), '--torch_dtype', 'float32', '--template', 'qwen2_5',
                           '--served_model_name', 'tiny', '--max_length', '1024'], str(root / 'server.log'))
     try:
-        proc.wait_ready()
+        proc.wait_ready(timeout=300)  # a loaded CI machine starts the server slowly
         yield openai.OpenAI(base_url=proc.base + '/v1', api_key='none', max_retries=0, timeout=120), tok
     finally:
         code = proc.stop()

@@ -23,8 +23,10 @@ def test_chosen_and_rejected_share_the_prompt(template):
     chosen_full = template.encode(ROW)['input_ids']
     rejected_full = template.encode({**ROW, 'messages': ROW['messages'][:-1] + [
         {'role': 'assistant', 'content': 'I refuse.'}]})['input_ids']
-    assert pair['prompt_ids'] + pair['chosen_ids'] == chosen_full
-    assert pair['prompt_ids'] + pair['rejected_ids'] == rejected_full
+    # the completion stops at the end-of-turn token: the '\n' layout after it is no model output
+    assert pair['prompt_ids'] + pair['chosen_ids'] == chosen_full[:-1]
+    assert pair['prompt_ids'] + pair['rejected_ids'] == rejected_full[:-1]
+    assert template.decode(pair['chosen_ids'][-1:], skip_special_tokens=False) == '<|im_end|>'
     assert pair['prompt_ids'] == encode_prompt(template, ROW)
     assert template.decode(pair['chosen_ids']).startswith('Blue.')
     kto = encode_kto(template, {**ROW, 'label': False})
