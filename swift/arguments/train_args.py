@@ -8,7 +8,9 @@ from typing import Any, Dict, List, Literal, Optional
 
 from transformers import Seq2SeqTrainingArguments
 
-from swift.utils import ArgumentError, get_logger
+from swift.utils import ArgumentError
+from swift.utils import get_logger
+from swift.utils.atomic import checkpoint_problem
 from .base_args import BaseArguments
 from .groups import _help
 from .tuner_args import TunerArguments
@@ -88,6 +90,8 @@ class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, Base
             raise ArgumentError('--resume_only_model needs --resume_from_checkpoint.')
         if self.resume_from_checkpoint and not os.path.isdir(self.resume_from_checkpoint):
             raise ArgumentError(f'--resume_from_checkpoint {self.resume_from_checkpoint}: directory not found.')
+        if self.resume_from_checkpoint and (problem := checkpoint_problem(self.resume_from_checkpoint)):
+            raise ArgumentError(problem)
         if self.save_strategy == 'no' and self.create_checkpoint_symlink:
             raise ArgumentError('--create_checkpoint_symlink needs checkpoints: drop --save_strategy no.')
 

@@ -1,5 +1,6 @@
 """What the GPU engines (vllm, lmdeploy) share: our template encodes the prompt (token ids go to the engine,
 never its own chat formatting), and the engine's cumulative outputs become our responses and stream chunks."""
+import asyncio
 from typing import Dict, List, Optional
 
 from .engine import InferEngine
@@ -48,7 +49,9 @@ class GpuEngine(InferEngine):
     async def infer_async(self, infer_request: InferRequest, request_config: Optional[RequestConfig] = None, *,
                           adapter_request: Optional[AdapterRequest] = None):
         config = self._merge(request_config)
-        ids = self.template.encode(infer_request.to_row(), mode='infer')['input_ids']
+        # off the event loop: a long prompt must not stall the server
+        encoded = await asyncio.to_thread(self.template.encode, infer_request.to_row(), mode='infer')
+        ids = encoded['input_ids']
         outputs = self._generate(ids, config, adapter_request)
         request_id = f'chatcmpl-{random_uuid()}'
         if config.stream:

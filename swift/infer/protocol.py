@@ -40,6 +40,8 @@ class InferRequest(_ToDict):
     """One conversation: OpenAI messages (roles system/user/assistant/tool) and optional OpenAI tool schemas."""
     messages: List[Dict[str, Any]]
     tools: Optional[List[Dict[str, Any]]] = None
+    # the last message is an assistant prefix the model continues (vLLM's name) instead of a reference answer
+    continue_final_message: bool = False
 
     def to_row(self) -> Dict[str, Any]:
         """The canonical dataset row the template encodes."""
@@ -47,6 +49,8 @@ class InferRequest(_ToDict):
         row = {'messages': messages}
         if self.tools:
             row['tools'] = self.tools
+        if self.continue_final_message:
+            row['continue_final_message'] = True
         return row
 
 
@@ -239,6 +243,7 @@ class ChatCompletionRequest(_OpenAIRequest):
     tools: Optional[List[Dict[str, Any]]] = None
     tool_choice: Union[str, Dict[str, Any], None] = None
     max_completion_tokens: Optional[int] = None
+    continue_final_message: bool = False  # a trailing assistant message is continued (else: 400)
     logprobs: bool = False
     top_logprobs: Optional[int] = None
 
