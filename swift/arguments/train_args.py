@@ -8,8 +8,7 @@ from typing import Any, Dict, List, Literal, Optional
 
 from transformers import Seq2SeqTrainingArguments
 
-from swift.utils import ArgumentError
-from swift.utils import get_logger
+from swift.utils import ArgumentError, get_logger
 from swift.utils.atomic import checkpoint_problem
 from .base_args import BaseArguments
 from .groups import _help

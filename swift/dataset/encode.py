@@ -19,11 +19,19 @@ _MAX_RETRIES = 100
 RowEncoder = Callable[[Dict[str, Any]], List[Dict[str, Any]]]
 
 
+class NoSupervisedTokensError(TemplateError):
+    pass
+
+
 def sft_encoder(template) -> RowEncoder:
     """input_ids/labels/loss_scale/length of a row, as `Template.encode` gives them."""
 
     def encode(row):
         encoded = template.encode(row)
+        labels = encoded.get('labels')
+        if labels is not None and all(t == -100 for t in labels):  # e.g. the prompt alone fills --max_length
+            raise NoSupervisedTokensError('no supervised token left after truncation: the row would train on '
+                                          'nothing (raise --max_length or use --truncation_strategy left)')
         out = {k: encoded.get(k) for k in ENCODED_COLUMNS}
         if out['length'] is None:
             out['length'] = len(out['input_ids'])
@@ -74,6 +82,8 @@ class EncodeStats:
 def drop_reason(error: TemplateError) -> str:
     if type(error).__name__ == 'MaxLengthError':
         return 'longer than max_length'
+    if isinstance(error, NoSupervisedTokensError):
+        return 'no supervised token after truncation'
     return f'template error: {str(error)[:60]}'
 
 

@@ -25,7 +25,17 @@ def _check_local_dir(path: str) -> str:
     if not os.path.isfile(os.path.join(path, 'config.json')):
         raise ModelError(f'Model directory {path!r} has no config.json; pass the directory that holds '
                          'config.json and the weights (for a LoRA checkpoint use --adapters).')
+    if os.path.basename(path).endswith('.incomplete'):
+        raise ModelError(f'Model directory {path!r} is an interrupted export or save (it was never completed); '
+                         'rerun the command that writes it.')
+    names = os.listdir(path)
+    if not any(n.endswith(_WEIGHT_SUFFIXES) for n in names):
+        raise ModelError(f'Model directory {path!r} has config.json but no weights (*.safetensors, *.bin): it is '
+                         'incomplete (an interrupted save?); rerun the command that writes it.')
     return path
+
+
+_WEIGHT_SUFFIXES = ('.safetensors', '.bin', '.pt', '.pth', '.index.json', '.gguf', '.ckpt', '.h5', '.msgpack')
 
 
 def _snapshot(model_id: str, use_hf: bool, revision, token, local_only: bool, patterns: dict) -> str:
