@@ -2,6 +2,7 @@
 exit and no Traceback, before weights load where it can be checked then."""
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -38,6 +39,9 @@ def files(tmp_path_factory, chat_jsonl):
     weights = os.path.join(truncated, 'adapter_model.safetensors')
     with open(weights, 'rb+') as f:
         f.truncate(os.path.getsize(weights) // 2)
+    locked = root / 'locked'  # held by this (live) pytest process
+    locked.mkdir()
+    (locked / '.swift-run.lock').write_text(f'{os.getpid()} {socket.gethostname()}')
     half_export = root / 'half_export'
     half_export.mkdir()
     (half_export / 'config.json').write_text(json.dumps({'model_type': 'qwen2'}))
@@ -60,6 +64,8 @@ CASES = {
     'resume from an incomplete checkpoint': (
         lambda f: _sft(f, '--resume_from_checkpoint', os.path.join(f['root'], 'run', 'checkpoint-4')),
         'checkpoint-2'),
+    'a second live run into one output_dir': (
+        lambda f: _sft(f, '--output_dir', os.path.join(f['root'], 'locked')), 'in use by another live run'),
     'unknown lr_scheduler_type': (lambda f: _sft(f, '--lr_scheduler_type', 'foo'), '--lr_scheduler_type'),
     'unknown optim': (lambda f: _sft(f, '--optim', 'adamw_foo'), '--optim'),
     'load_best_model_at_end with mismatched strategies': (
