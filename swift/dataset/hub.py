@@ -3,6 +3,7 @@ from typing import Optional
 
 from swift.utils import DatasetError, get_logger, hub_endpoint, hub_name, hub_reachable
 
+
 def offline_error(dataset_id: str, use_hf: bool, registered: bool) -> DatasetError:
     what = 'registered but not packaged locally' if registered else 'not a registered dataset or an existing path'
     return DatasetError(

@@ -9,4 +9,3 @@ loss_funcs: PluginRegistry = PluginRegistry('loss function', 'loss_type')
 
 def get_loss_func(name: str) -> Callable:
     return loss_funcs.get(name)
-

@@ -79,8 +79,8 @@ def test_no_import_cycle_between_subpackages():
         for target in sorted(edges.get(node, ())):
             if target in stack:
                 cycle = stack[stack.index(target):] + [target]
-                cycles.append(' -> '.join(cycle) + '  (' + '; '.join(where[(a, b)] for a, b in zip(cycle,
-                                                                                                    cycle[1:])) + ')')
+                steps = '; '.join(where[(a, b)] for a, b in zip(cycle, cycle[1:]))
+                cycles.append(' -> '.join(cycle) + f'  ({steps})')
             elif target not in done:
                 visit(target, stack + [target])
         done.add(node)

@@ -167,7 +167,8 @@ def _no_default_system(template):
 def test_modelfile_lines():
     text = modelfile_text(_template('swift/tiny-qwen2'), './model.gguf')
     lines = text.splitlines()
-    assert lines[0] == 'FROM ./model.gguf' and lines[1].startswith('TEMPLATE """{{ $prev := "" }}{{ if .System }}<|im_start|>system')
+    assert lines[0] == 'FROM ./model.gguf'
+    assert lines[1].startswith('TEMPLATE """{{ $prev := "" }}{{ if .System }}<|im_start|>system')
     assert 'SYSTEM """You are Qwen, created by Alibaba Cloud. You are a helpful assistant."""' in lines
     assert lines[-2:] == ['PARAMETER stop "<|im_end|>"', 'PARAMETER stop "<|endoftext|>"']
 

@@ -8,7 +8,7 @@ from typing import Any, Dict, List
 
 import torch
 import torch.nn.functional as F
-from transformers import TrainerControl, TrainerState, set_seed
+from transformers import TrainerControl, TrainerState
 
 from swift.template.collator import pad_batch
 from swift.utils import ArgumentError, get_logger, pad_token_id
@@ -226,4 +226,3 @@ class PPOTrainer:
                       os.path.join(output_dir, VALUE_HEAD_FILE))
             self.tokenizer.save_pretrained(output_dir)
             self.args.save_args(output_dir)
-

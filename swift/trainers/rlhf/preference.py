@@ -54,4 +54,3 @@ class CPOTrainer(SwiftMixin, _PairedLegacyMixin, HfCPOTrainer):
 
 class ORPOTrainer(SwiftMixin, _PairedLegacyMixin, HfORPOTrainer):
     pass
-
