@@ -53,7 +53,7 @@ def build_engine(args: InferArguments):
 def check_adapter_files(adapters: List[str]) -> None:
     """Each adapter dir exists with a readable adapter_config.json and (when present) a complete
     adapter_model.safetensors, or one line naming the file."""
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
     from swift.tuners.adapters import read_adapter_config
     from swift.utils import parse_adapters
     for path in parse_adapters(adapters).values():
@@ -71,7 +71,7 @@ def check_adapter_files(adapters: List[str]) -> None:
                         f.get_slice(key)
                 size = os.path.getsize(weights)
                 _check_safetensors_size(weights, size)
-            except (OSError, ValueError, RuntimeError) as e:
+            except (OSError, ValueError, SafetensorError) as e:
                 raise ArgumentError(f'--adapters {path}: adapter_model.safetensors is truncated or corrupt ({e}); '
                                     'save the adapter again.') from None
 
