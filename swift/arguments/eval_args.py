@@ -44,6 +44,18 @@ class EvalGroup:
 @dataclass
 class EvalArguments(EvalGroup, DeployArguments):
     """Evaluate a model, its adapters/checkpoints, or an OpenAI-compatible endpoint."""
+    # Deploy refuses every data flag; evaluation reads these to load its own dataset files, and --metric.
+    rejected_fields = {
+        **{name: None for name in ('data_seed', 'dataset_num_proc', 'download_mode', 'columns', 'strict',
+                                   'model_name', 'model_author', 'custom_dataset_info', 'metric')},
+        **same_reason(('dataset', 'val_dataset', 'val_dataset_sample', 'split_dataset_ratio', 'streaming',
+                       'result_path'), 'not read by swift eval: name datasets with --eval_dataset and the size with '
+                      '--eval_limit; drop it.'),
+        **same_reason(('host', 'port'), 'not read by swift eval: its local server binds a free 127.0.0.1 port; '
+                      'drop it.'),
+        **same_reason(('safe_serialization', 'max_shard_size', 'ddp_backend'),
+                      'not read by swift eval, which saves nothing and starts no process group; drop it.'),
+    }
     temperature: Optional[float] = _help('Sampling temperature of the evaluation requests.', default=0.)
     verbose: bool = _help('Log every request of the local server.', default=False)
     split_dataset_ratio: float = _help('Not used by evaluation (every row of --eval_dataset is evaluated).',
@@ -63,7 +75,10 @@ class EvalArguments(EvalGroup, DeployArguments):
             self.eval_dataset_args, self.dataset_args = self.dataset_args, None
 
     def validate(self):
-        self._reject_unused()
+        self.check_rejected()
+        # build_engine would pass these on as engine defaults; the evaluation requests never use them
+        reject_set(self, same_reason(('stream', 'logprobs', 'top_logprobs', 'num_beams'),
+                                     'evaluation requests are plain chat completions; drop it.'), 'swift eval')
         if self.eval_url:
             reject_set(self, same_reason(
                 ('top_k', 'repetition_penalty', 'stop_words'),
@@ -87,16 +102,6 @@ class EvalArguments(EvalGroup, DeployArguments):
             raise ArgumentError('--local_dataset true applies to --eval_backend OpenCompass only.')
         if self.eval_url and (self.eval_checkpoints or self.adapters):
             raise ArgumentError('--eval_url evaluates a running server: drop --eval_checkpoints/--adapters.')
-
-    def _reject_unused(self):
-        reasons = same_reason(('dataset', 'val_dataset', 'val_dataset_sample', 'split_dataset_ratio', 'streaming',
-                               'result_path'), 'name datasets with --eval_dataset and the size with --eval_limit.')
-        reasons.update(same_reason(('host', 'port'), 'the local server always binds a free 127.0.0.1 port.'))
-        reasons.update(same_reason(('stream', 'logprobs', 'top_logprobs', 'num_beams'),
-                                   'evaluation requests are plain, non-streaming chat completions.'))
-        reasons.update(same_reason(('safe_serialization', 'max_shard_size', 'enable_cache', 'ddp_backend',
-                                    'tuner_backend'), 'evaluation saves and trains nothing.'))
-        reject_set(self, reasons, 'swift eval')
 
     def resolve(self):
         self.eval_checkpoints = expand_checkpoints(self.eval_checkpoints)

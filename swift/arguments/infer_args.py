@@ -55,14 +55,13 @@ class InferArguments(MergeArguments, VllmArguments, LmdeployArguments, BaseArgum
     group_title = 'inference arguments'
     rejected_fields = {
         'safe_serialization': _SAVES_NOTHING, 'max_shard_size': _SAVES_NOTHING,
-        'ddp_backend': 'not supported: inference starts no process group in this version; drop it.',
     }
     ckpt_dir: Optional[str] = _help('A checkpoint dir: sets --adapters when it holds adapter_config.json, else '
                                     '--model (ms-swift 2 style).', default=None)
     infer_backend: Literal['pt', 'vllm', 'lmdeploy'] = _help('Inference engine.', default='pt')
     max_batch_size: int = _help('Rows per batch of the pt engine.', default=1)
-    ddp_backend: Optional[str] = _help('Distributed backend of multi-process inference (refused: none here).',
-                                       default=None)
+    ddp_backend: Optional[str] = _help('Process-group backend when NPROC_PER_NODE shards --val_dataset across '
+                                       'ranks; default nccl on GPUs, gloo on CPU.', default=None)
     result_path: Optional[str] = _help('Result jsonl; default <checkpoint>/infer_result/<time>.jsonl when the '
                                        'checkpoint has args.json, else ./result/<time>.jsonl.', default=None)
     metric: Optional[Literal['acc', 'rouge']] = _help('Score the dataset results: acc or rouge.', default=None)

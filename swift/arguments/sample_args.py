@@ -58,6 +58,12 @@ class MctsGroup:
 @dataclass
 class SampleArguments(SamplingGroup, MctsGroup, InferArguments):
     """Sample completions from a model and score them with outcome/process reward models."""
+    rejected_fields = {
+        'result_path': 'not read by swift sample: results go to --output_dir/--output_file; drop it.',
+        'metric': 'not read by swift sample: score samples with --orm_model; drop it.',
+        'val_dataset_sample': 'not read by swift sample: pick rows with `--dataset path#N` or --data_range; '
+                              'drop it.',
+    }
     temperature: Optional[float] = _help('Sampling temperature.', default=1.0)
     split_dataset_ratio: float = _help('Not used by sampling (every row of --dataset is sampled).', default=0.)
 
@@ -67,16 +73,13 @@ class SampleArguments(SamplingGroup, MctsGroup, InferArguments):
             self.engine_kwargs = _json_arg('engine_kwargs', self.engine_kwargs)
 
     def validate(self):
+        self.check_rejected()
         reject_set(self, {'infer_backend': 'pick the engine with --sampler_engine.',
-                          'result_path': 'results go to --output_dir/--output_file.',
-                          'stream': 'samples are collected whole.', 'metric': 'score samples with --orm_model.',
-                          'split_dataset_ratio': 'every row of --dataset is sampled.',
-                          'val_dataset_sample': 'pick rows with `--dataset path#N` or --data_range.'},
-                   'swift sample')
-        reject_set(self, same_reason(('num_beams', 'logprobs', 'top_logprobs'), 'samples are drawn, not searched '
-                                     'or scored by log-probabilities.'), 'swift sample')
-        reject_set(self, same_reason(('safe_serialization', 'max_shard_size', 'enable_cache', 'ddp_backend',
-                                      'tuner_backend'), 'sampling saves and trains nothing.'), 'swift sample')
+                          'split_dataset_ratio': 'every row of --dataset is sampled; drop it.'}, 'swift sample')
+        # build_engine would pass these on as engine defaults; sampling draws whole samples without them
+        reject_set(self, same_reason(('stream', 'num_beams', 'logprobs', 'top_logprobs'),
+                                     'samples are drawn whole, not searched or scored by log-probabilities; '
+                                     'drop it.'), 'swift sample')
         self._validate_sampling()
         if self.sampler_engine not in ('pt', 'vllm', 'lmdeploy'):
             reason = f'--sampler_engine {self.sampler_engine} runs no local model.'

@@ -42,8 +42,8 @@ def load_rows(entry: str, args) -> List[dict]:
     from swift.dataset import load_dataset
     dataset, _ = load_dataset([entry], seed=args.data_seed, num_proc=args.dataset_num_proc, strict=args.strict,
                               columns=args.columns, use_hf=args.use_hf, hub_token=args.hub_token,
-                              download_mode=args.download_mode, remove_unused_columns=args.remove_unused_columns,
-                              model_name=args.model_name or None, model_author=args.model_author or None)
+                              download_mode=args.download_mode, model_name=args.model_name or None,
+                              model_author=args.model_author or None)
     rows = [dict(r) for r in dataset]
     usable = [r for r in rows if r['messages'] and r['messages'][-1]['role'] == 'assistant']
     if not usable:
@@ -70,12 +70,13 @@ async def _answer_all(client, requests, config, concurrency: int) -> List[str]:
         bar.close()
 
 
-def run_custom(entry: str, *, url: str, api_key: Optional[str], model: str, out_dir: str, args) -> List[dict]:
-    """Evaluate one of our dataset files against the endpoint; writes predictions/<name>.jsonl."""
+def run_custom(entry: str, rows: List[dict], *, url: str, api_key: Optional[str], model: str, out_dir: str,
+               args) -> List[dict]:
+    """Evaluate the rows of one of our datasets (`load_rows`) against the endpoint; writes
+    predictions/<name>.jsonl."""
     from swift.infer import InferClient, InferRequest, RequestConfig
     from .native import generation_config
-    metric_name, metric = resolve_metric(args.metric)
-    rows = load_rows(entry, args)
+    _, metric = resolve_metric(args.metric)
     requests = [InferRequest(r['messages'][:-1], tools=r.get('tools') or None) for r in rows]
     references = [r['messages'][-1]['content'] for r in rows]
     gen = generation_config(args)

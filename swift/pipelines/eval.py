@@ -27,27 +27,29 @@ class SwiftEval:
         """Everything that can fail without a model fails here."""
         from swift import eval as ev
         args = self.args
-        if self.files:
-            ev.resolve_metric(args.metric)
-        if self.benchmarks:
-            ev.check_backend(args.eval_backend)
-            if args.eval_backend == 'Native':
-                ev.check_benchmarks(self.benchmarks, args.eval_dataset_args or {}, args.use_hf)
         if args.eval_url:
             url, changed = ev.normalize_url(args.eval_url)
             if changed:
                 logger.info(f'--eval_url {args.eval_url} -> base URL {url}')
             self.url = url
-            self.remote_models = ev.list_models(url, args.api_key, '--eval_url')
+            served = ev.list_models(url, args.api_key, '--eval_url')
+            self.remote_model = args.served_model_name or args.model or served[0]
+            if self.remote_model not in served:
+                raise ArgumentError(f'--eval_url {url} does not serve {self.remote_model!r}; it serves '
+                                    f'{", ".join(served)} (pick one with --model).')
+        if self.files:  # data problems surface before any weights load
+            ev.resolve_metric(args.metric)
+            self.rows = {entry: ev.load_rows(entry, args) for entry in self.files}
+        if self.benchmarks:
+            ev.check_backend(args.eval_backend)
+            if args.eval_backend == 'Native':
+                ev.check_benchmarks(self.benchmarks, args.eval_dataset_args or {}, args.use_hf)
 
     def run(self) -> Dict:
         start = time.time()
         args = self.args
         if args.eval_url:
-            model = args.served_model_name or args.model or self.remote_models[0]
-            if model not in self.remote_models:
-                raise ArgumentError(f'--eval_url {self.url} does not serve {model!r}; it serves '
-                                    f'{", ".join(self.remote_models)} (pick one with --model).')
+            model = self.remote_model
             results = {model: self.evaluate(self.url, model, args.api_key, self.out_dir, args)}
         elif args.eval_checkpoints:
             results = {ckpt: self.evaluate_local(args.for_checkpoint(ckpt), os.path.join(
@@ -75,7 +77,8 @@ class SwiftEval:
                 lambda *a, **kw: ev.run_backend(args.eval_backend, *a, **kw)
             rows += runner(self.benchmarks, url=url, model=model, api_key=api_key, work_dir=work_dir, args=args)
         for entry in self.files:
-            rows += ev.run_custom(entry, url=url, api_key=api_key, model=model, out_dir=out_dir, args=args)
+            rows += ev.run_custom(entry, self.rows[entry], url=url, api_key=api_key, model=model, out_dir=out_dir,
+                                  args=args)
         return rows
 
     def finish(self, results: Dict[str, List[dict]], seconds: float) -> Dict:

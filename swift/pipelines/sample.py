@@ -68,7 +68,7 @@ class SwiftSample:
 
     def rows(self) -> List[dict]:
         from swift.sampling import row_id, shard_rows
-        args = dataclasses.replace(self.args, split_dataset_ratio=0.)
+        args = self.args  # split_dataset_ratio is 0 here (validate refuses anything else): every row is sampled
         train, _ = load_datasets(args, list(args.dataset) + list(args.val_dataset))
         rows = [dict(r) for r in train]
         rows = [{**r, 'id': row_id(r)} for r in shard_rows(rows, args.data_range)]
@@ -77,7 +77,7 @@ class SwiftSample:
         return rows
 
     def run(self) -> Dict:
-        from swift.sampling import OutputFile, SAMPLERS, read_cache
+        from swift.sampling import OutputFile, build_sampler, read_cache
         args, start = self.args, time.time()
         path = args.output_path(dt.datetime.now().strftime('%Y%m%d-%H%M%S'))
         out = OutputFile(path, args.override_exist_file)
@@ -90,7 +90,7 @@ class SwiftSample:
         scorer = build_scorer(args)
         cache = read_cache(args.cache_files) if args.cache_files else None
         engine = build_sampler_engine(args)
-        sampler = SAMPLERS[args.sampler_type](engine, args, scorer) if engine is not None else None
+        sampler = build_sampler(engine, args, scorer) if engine is not None else None
         try:
             self._loop(todo, sampler, scorer, cache, out)
         finally:

@@ -9,6 +9,12 @@ from .scoring import Scored, Scorer, build_orm, build_prm, select
 
 SAMPLERS = {'sample': SampleSampler, 'distill': SampleSampler, 'mcts': MctsSampler}
 
+
+def build_sampler(engine, args, scorer):
+    """The --sampler_type sampler over `engine` (distill is sample with a teacher behind the client engine)."""
+    return SAMPLERS[args.sampler_type](engine, args, scorer)
+
+
 __all__ = ['MctsSampler', 'OutputFile', 'read_cache', 'RewardModelPRM', 'split_steps', 'output_row', 'row_id',
            'shard_rows', 'split_prompt', 'SampleSampler', 'request_config', 'Scored', 'Scorer', 'build_orm',
-           'build_prm', 'select', 'SAMPLERS']
+           'build_prm', 'select', 'SAMPLERS', 'build_sampler']

@@ -35,6 +35,8 @@ COMMANDS = {
     'deploy': ('swift.arguments.deploy_args', 'DeployArguments'),
     'export': ('swift.arguments.export_args', 'ExportArguments'),
     'merge-lora': ('swift.arguments.export_args', 'ExportArguments'),
+    'eval': ('swift.arguments.eval_args', 'EvalArguments'),
+    'sample': ('swift.arguments.sample_args', 'SampleArguments'),
 }
 NOT_ARGUMENT_COMMANDS = {'list'}  # `swift list` takes a positional kind, no dataclass
 # Fields owned by engineers working on them now; each entry names the owner. Remove entries as they land.
