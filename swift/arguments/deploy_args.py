@@ -22,12 +22,22 @@ class DeployGroup:
     verbose: bool = _help('Log every request (model, stream, max_tokens, n).', default=True)
     log_interval: float = _help('Seconds between throughput log lines (tokens/s); -1 disables.', default=20)
     max_logprobs: int = _help('Most top_logprobs a client may ask for.', default=20)
+    max_tokens_limit: Optional[int] = _help(
+        'Most max_tokens a request may ask for (400 above it); default: --max_new_tokens when set.', default=None)
+    max_n: int = _help('Most choices (n) one request may ask for (400 above it).', default=16)
+    max_num_beams: int = _help('Most num_beams one request may ask for (400 above it).', default=8)
+    max_request_bytes: int = _help('Largest request body in bytes (413 above it).', default=4 * 1024 * 1024)
 
     def validate(self):
         if not 0 < self.port < 65536:
             raise ArgumentError(f'--port must be in 1..65535, got {self.port}.')
         if self.max_logprobs < 0:
             raise ArgumentError(f'--max_logprobs must be >= 0, got {self.max_logprobs}.')
+        for name in ('max_n', 'max_num_beams', 'max_request_bytes'):
+            if getattr(self, name) < 1:
+                raise ArgumentError(f'--{name} must be >= 1, got {getattr(self, name)}.')
+        if self.max_tokens_limit is not None and self.max_tokens_limit < 1:
+            raise ArgumentError(f'--max_tokens_limit must be >= 1, got {self.max_tokens_limit}.')
         if self.log_interval == 0 or (self.log_interval < 0 and self.log_interval != -1):
             raise ArgumentError(f'--log_interval must be positive seconds or -1 (off), got {self.log_interval}.')
 

@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Literal, Optional, Union
 from transformers import Seq2SeqTrainingArguments
 
 from swift.utils import ArgumentError, get_logger
+from swift.utils.atomic import checkpoint_problem
 from .base_args import BaseArguments
 from .groups import _help
 from .tuner_args import TunerArguments
@@ -108,6 +109,9 @@ class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, Base
             raise ArgumentError('--resume_only_model needs --resume_from_checkpoint.')
         if self.resume_from_checkpoint and not os.path.isdir(self.resume_from_checkpoint):
             raise ArgumentError(f'--resume_from_checkpoint {self.resume_from_checkpoint}: directory not found.')
+        if self.resume_from_checkpoint and (problem := checkpoint_problem(self.resume_from_checkpoint)):
+            raise ArgumentError(problem)
+        _check_trainer_choices(self)
         if self.save_strategy == 'no' and self.create_checkpoint_symlink:
             raise ArgumentError('--create_checkpoint_symlink needs checkpoints: drop --save_strategy no.')
 
@@ -178,6 +182,25 @@ class PtArguments(TrainArguments):
     """Arguments of `swift pt`: pre-training (generation template, loss on all tokens)."""
     use_chat_template: bool = _help('Generation template for pre-training.', default=False)
     loss_scale: str = _help('Loss on all tokens for pre-training.', default='all')
+
+
+def _check_trainer_choices(args) -> None:
+    """What transformers would only reject after the weights load (issue 11 item 6)."""
+    from transformers.trainer_utils import SchedulerType
+    from transformers.training_args import OptimizerNames
+    from swift.utils import did_you_mean
+    if args.output_dir and os.path.isfile(os.path.expanduser(args.output_dir)):
+        raise ArgumentError(f'--output_dir {args.output_dir} is a file; pass a directory (new or existing).')
+    for flag, value, kinds in (('lr_scheduler_type', args.lr_scheduler_type, SchedulerType),
+                               ('optim', args.optim, OptimizerNames)):
+        names = [k.value for k in kinds]
+        if str(getattr(value, 'value', value)) not in names:
+            raise ArgumentError(f'--{flag} {value!r} is unknown.{did_you_mean(value, names)} '
+                                f'Choices: {", ".join(names)}.')
+    evaluation = args.eval_strategy or (args.save_strategy if args.save_strategy in ('steps', 'epoch') else 'no')
+    if args.load_best_model_at_end and args.save_strategy != 'best' and evaluation != args.save_strategy:
+        raise ArgumentError(f'--load_best_model_at_end true needs --eval_strategy equal to --save_strategy '
+                            f'(got {evaluation!r} and {args.save_strategy!r}), or --save_strategy best.')
 
 
 def model_suffix(model: str) -> str:

@@ -20,11 +20,21 @@ _BATCH_ROWS = 256  # rows per batched tokenizer call
 RowEncoder = Callable[[Dict[str, Any]], List[Dict[str, Any]]]
 
 
-def _columns(encoded: Dict[str, Any]) -> Dict[str, Any]:
+class NoSupervisedTokensError(TemplateError):
+    pass
+
+
+def _columns(encoded: Dict[str, Any]):
+    """[the encoded row's columns], or the error of a row with no supervised token (e.g. the prompt alone
+    fills --max_length under --truncation_strategy right): it would train on nothing."""
+    labels = encoded.get('labels')
+    if labels is not None and all(t == -100 for t in labels):
+        return NoSupervisedTokensError('no supervised token left after truncation: the row would train on nothing '
+                                       '(raise --max_length or use --truncation_strategy left)')
     out = {k: encoded.get(k) for k in ENCODED_COLUMNS}
     if out['length'] is None:
         out['length'] = len(out['input_ids'])
-    return out
+    return [out]
 
 
 def sft_encoder(template) -> RowEncoder:
@@ -32,10 +42,13 @@ def sft_encoder(template) -> RowEncoder:
     many rows with one tokenizer call (the same tokens; a TemplateError in place of a row it cannot use)."""
 
     def encode(row):
-        return [_columns(template.encode(row))]
+        out = _columns(template.encode(row))
+        if isinstance(out, TemplateError):
+            raise out
+        return out
 
     def batch(rows):
-        return [e if isinstance(e, TemplateError) else [_columns(e)] for e in template.encode_batch(rows)]
+        return [e if isinstance(e, TemplateError) else _columns(e) for e in template.encode_batch(rows)]
     encode.batch = batch
     return encode
 
@@ -83,6 +96,8 @@ class EncodeStats:
 def drop_reason(error: TemplateError) -> str:
     if type(error).__name__ == 'MaxLengthError':
         return 'longer than max_length'
+    if isinstance(error, NoSupervisedTokensError):
+        return 'no supervised token after truncation'
     return f'template error: {str(error)[:60]}'
 
 

@@ -45,7 +45,7 @@ def _base_config(adapter_dir: str) -> Optional[dict]:
         return json.load(f)
 
 
-def _check_same_base(model, adapter_dir: str) -> None:
+def check_same_base(model, adapter_dir: str) -> None:
     saved = _base_config(adapter_dir)
     if saved is None:
         return
@@ -59,7 +59,7 @@ def _check_same_base(model, adapter_dir: str) -> None:
 
 def _load_one(model, adapter_dir: str):
     from peft import PeftModel
-    _check_same_base(model, adapter_dir)
+    check_same_base(model, adapter_dir)
     try:
         return PeftModel.from_pretrained(model, adapter_dir)
     except (RuntimeError, ValueError, KeyError) as e:

@@ -1,5 +1,6 @@
 """What the GPU engines (vllm, lmdeploy) share: our template encodes the prompt (token ids go to the engine,
 never its own chat formatting), and the engine's cumulative outputs become our responses and stream chunks."""
+import asyncio
 from typing import Dict, List, Optional
 
 from .engine import InferEngine
@@ -49,7 +50,9 @@ class GpuEngine(InferEngine):
                           adapter_request: Optional[AdapterRequest] = None):
         config = self._merge(request_config)
         row = infer_request.to_row()
-        ids = self.template.encode(row, mode='infer')['input_ids']
+        # off the event loop: a long prompt must not stall the server
+        encoded = await asyncio.to_thread(self.template.encode, row, mode='infer')
+        ids = encoded['input_ids']
         prefill = self.template.tool_prefill(row)  # a forced tool call's start, part of the output
         outputs = self._generate(ids, config, adapter_request)
         request_id = f'chatcmpl-{random_uuid()}'

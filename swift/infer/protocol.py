@@ -43,6 +43,8 @@ class InferRequest(_ToDict):
     tools: Optional[List[Dict[str, Any]]] = None
     tool_choice: Union[str, Dict[str, Any], None] = None  # 'auto', 'required' or a named function
     parallel_tool_calls: bool = True  # False: only the first tool call is returned
+    # the last message is an assistant prefix the model continues (vLLM's name) instead of a reference answer
+    continue_final_message: bool = False
 
     def to_row(self) -> Dict[str, Any]:
         """The canonical dataset row the template encodes."""
@@ -50,6 +52,8 @@ class InferRequest(_ToDict):
         row = {'messages': messages}
         if self.tools:
             row['tools'] = self.tools
+        if self.continue_final_message:
+            row['continue_final_message'] = True
             if self.tool_choice not in (None, 'auto'):
                 row['tool_choice'] = self.tool_choice
         return row
@@ -249,6 +253,7 @@ class ChatCompletionRequest(_OpenAIRequest):
     tool_choice: Union[str, Dict[str, Any], None] = None
     parallel_tool_calls: Optional[bool] = None
     max_completion_tokens: Optional[int] = None
+    continue_final_message: bool = False  # a trailing assistant message is continued (else: 400)
     logprobs: bool = False
     top_logprobs: Optional[int] = None
 

@@ -146,8 +146,9 @@ class PtEngine(InferEngine):
     async def infer_async(self, infer_request: InferRequest, request_config: Optional[RequestConfig] = None, *,
                           adapter_request: Optional[AdapterRequest] = None):
         loop, sink = asyncio.get_running_loop(), asyncio.Queue()
-        job = self._job(infer_request, request_config, adapter_request,
-                        lambda item: loop.call_soon_threadsafe(sink.put_nowait, item))
+        # the prompt is encoded on a worker thread: a long one must not stall the server's event loop
+        job = await asyncio.to_thread(self._job, infer_request, request_config, adapter_request,
+                                      lambda item: loop.call_soon_threadsafe(sink.put_nowait, item))
         self._submit([job])
         if job.stream:
             return _aiterate(sink, job)

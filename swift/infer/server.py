@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from swift.utils import SwiftError, get_logger
+from .protocol import ChatCompletionRequest, CompletionRequest
+from .server_limits import check_api_key, check_limits, final_assistant, parse_json, read_body
 from .server_protocol import (OpenAIError, ServerStats, check_model, parse_chat_request, parse_completion_request,
                               split_tool_call_deltas, to_jsonable)
 
@@ -48,25 +50,7 @@ class _Server:
         return AdapterRequest(name, self.adapters[name])
 
     def check_auth(self, request: Request):
-        key = self.args.api_key
-        if not key:
-            return
-        header = request.headers.get('authorization', '')
-        if header != f'Bearer {key}':
-            what = 'missing' if not header else 'incorrect'
-            raise OpenAIError(401, f'{what.capitalize()} API key: send the header `Authorization: Bearer <key>` '
-                              'with the key given to --api_key.', code='invalid_api_key')
-
-
-async def _json_body(request: Request) -> Dict[str, Any]:
-    raw = await request.body()
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise OpenAIError(400, f'The request body is not valid JSON ({e}).') from None
-    if not isinstance(data, dict):
-        raise OpenAIError(400, 'The request body must be a JSON object.')
-    return data
+        check_api_key(request, self.args.api_key)
 
 
 async def _run_until_disconnect(request: Request, coro):
@@ -139,9 +123,12 @@ async def _prepend(first, rest: AsyncIterator) -> AsyncIterator:
 
 async def _handle(server: _Server, request: Request, completion: bool):
     server.check_auth(request)
-    data = await _json_body(request)
+    data = parse_json(await read_body(request, server.args.max_request_bytes))
     parse = parse_completion_request if completion else parse_chat_request
     infer_request, config, stream_options = parse(data, server.args)
+    check_limits(config, server.args)
+    if not completion:
+        final_assistant(infer_request, data)
     model = data.get('model') or server.model_name
     adapter = server.adapter_request(model)
     if server.args.verbose:
@@ -190,6 +177,28 @@ def _add_error_handlers(app: FastAPI):
                                            type='server_error'))
 
 
+def _body_schema(model) -> Dict[str, Any]:
+    """The route's request body in the OpenAPI schema: the pydantic model the handler validates with (the body
+    itself is read by the handler, so size, depth and Unicode are checked before pydantic sees it)."""
+    schema = model.model_json_schema(ref_template='#/components/schemas/{model}')
+    schema.pop('$defs', None)
+    return {'requestBody': {'required': True, 'content': {'application/json': {'schema': schema}}}}
+
+
+def _add_docs(app: FastAPI, server: _Server):
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    @app.get('/openapi.json', include_in_schema=False)
+    async def openapi(request: Request):
+        server.check_auth(request)
+        return JSONResponse(app.openapi())
+
+    @app.get('/docs', include_in_schema=False)
+    async def docs(request: Request):
+        server.check_auth(request)
+        return get_swagger_ui_html(openapi_url='/openapi.json', title='swift deploy')
+
+
 def build_app(engine, args) -> FastAPI:
     """args: DeployArguments (served_model_name, owned_by, api_key, max_logprobs, log_interval, verbose,
     adapters)."""
@@ -203,20 +212,22 @@ def build_app(engine, args) -> FastAPI:
         if task is not None:
             task.cancel()
 
-    app = FastAPI(title='swift deploy', lifespan=lifespan)
+    # the docs are served by routes below, behind --api_key like the API they describe
+    app = FastAPI(title='swift deploy', lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.server = server
     _add_error_handlers(app)
+    _add_docs(app, server)
 
     @app.get('/v1/models')
     async def models(request: Request):
         server.check_auth(request)
         return server.model_cards()
 
-    @app.post('/v1/chat/completions')
+    @app.post('/v1/chat/completions', openapi_extra=_body_schema(ChatCompletionRequest))
     async def chat_completions(request: Request):
         return await _handle(server, request, completion=False)
 
-    @app.post('/v1/completions')
+    @app.post('/v1/completions', openapi_extra=_body_schema(CompletionRequest))
     async def completions(request: Request):
         return await _handle(server, request, completion=True)
 

@@ -27,6 +27,13 @@ def _check_local_dir(path: str) -> str:
     if not os.path.isfile(os.path.join(path, 'config.json')):
         raise ModelError(f'Model directory {path!r} has no config.json; pass the directory that holds '
                          'config.json and the weights (for a LoRA checkpoint use --adapters).')
+    if os.path.basename(path).endswith('.incomplete'):
+        raise ModelError(f'Model directory {path!r} is an interrupted export or save (it was never completed); '
+                         'rerun the command that writes it.')
+    names = os.listdir(path)
+    if not any(n.endswith(_WEIGHT_SUFFIXES) for n in names):
+        raise ModelError(f'Model directory {path!r} has config.json but no weights (*.safetensors, *.bin): it is '
+                         'incomplete (an interrupted save?); rerun the command that writes it.')
     return path
 
 
@@ -42,6 +49,9 @@ def check_model_files(path: str) -> None:
             more = f' and {len(missing) - 1} more' if len(missing) > 1 else ''
             raise ModelError(f'{path}: {index} lists {missing[0]}{more}, which is missing: copy or download the '
                              'missing weight files (or pass --check_model false to skip this check).')
+
+
+_WEIGHT_SUFFIXES = ('.safetensors', '.bin', '.pt', '.pth', '.index.json', '.gguf', '.ckpt', '.h5', '.msgpack')
 
 
 def _snapshot(model_id: str, use_hf: bool, revision, token, local_only: bool, patterns: dict) -> str:

@@ -34,7 +34,7 @@ class SwiftExport:
             logger.info(f'Exporting {args.source_dir} to {output_dir}.')
             from transformers import set_seed
             set_seed(args.seed)  # calibration and quantizers draw random numbers
-            result = self._export(output_dir)
+            result = self._staged_export(output_dir)
         folder = result.get('output_dir') or args.source_dir
         if args.push_to_hub:
             result['hub_model_id'] = push_to_hub(folder, args.hub_model_id, use_hf=args.use_hf,
@@ -56,7 +56,19 @@ class SwiftExport:
             model = merge_adapters(model, self.args.adapters)
         return model, tokenizer
 
-    def _export(self, output_dir: str) -> Dict[str, Any]:
+    def _staged_export(self, output_dir: str) -> Dict[str, Any]:
+        """Written into `.<name>.incomplete` and renamed when complete: a killed export leaves no directory that
+        `swift infer --model` or a rerun would take for a model (writing into the source itself stays in place)."""
+        from swift.utils.atomic import staged_dir
+        name = os.path.basename(os.path.normpath(output_dir))
+        if os.path.realpath(output_dir) == os.path.realpath(self.args.source_dir):
+            return self._export(output_dir, name)
+        with staged_dir(output_dir) as tmp:
+            result = self._export(tmp, name)
+        return {k: v.replace(tmp, os.path.normpath(output_dir), 1) if isinstance(v, str) else v
+                for k, v in result.items()}
+
+    def _export(self, output_dir: str, name: str) -> Dict[str, Any]:
         from swift.export.gguf import check_gguf_support, write_gguf
         from swift.export.merge import save_model_dir
         args = self.args
@@ -79,7 +91,7 @@ class SwiftExport:
         if weights_saved:
             self._save_args(tokenizer, template, output_dir)
         if args.to_gguf:
-            result['gguf'] = write_gguf(model, tokenizer, output_dir, args.gguf_quant_type,
+            result['gguf'] = write_gguf(model, tokenizer, output_dir, args.gguf_quant_type, name=name,
                                         chat_template=tokenizer.chat_template)
         if args.to_ollama:
             result['modelfile'] = self._modelfile(template, output_dir, weights_saved)

@@ -32,17 +32,59 @@ def build_engine(args: InferArguments):
     from transformers import set_seed
     set_seed(args.seed)  # sampled answers repeat for the same --seed
     default_config = request_config_from_args(args, stream=False)
+    check_adapter_files(args.adapters)  # before any weights load
     if args.infer_backend != 'pt':
         return build_gpu_engine(args, args.adapters, default_config)
     from swift.infer import PtEngine
     model, tokenizer = load_model_tokenizer(args)
     template = build_template(args, tokenizer, mode='infer')
     adapters = args.adapters
+    from swift.export.merge import check_same_base
+    from swift.utils import parse_adapters
+    for path in parse_adapters(adapters).values():
+        check_same_base(model, path)  # one line, as `swift export` says it, not peft's size-mismatch dump
     if args.merge_lora:
         model = merge_lora(model, adapters)
         adapters = []
     return PtEngine.from_model_template(model, template, args.max_batch_size, adapters=adapters,
                                         default_config=default_config)
+
+
+def check_adapter_files(adapters: List[str]) -> None:
+    """Each adapter dir exists with a readable adapter_config.json and (when present) a complete
+    adapter_model.safetensors, or one line naming the file."""
+    from safetensors import SafetensorError, safe_open
+    from swift.tuners.adapters import read_adapter_config
+    from swift.utils import parse_adapters
+    for path in parse_adapters(adapters).values():
+        if not os.path.isdir(path):
+            raise ArgumentError(f'--adapters {path}: directory not found.')
+        try:
+            read_adapter_config(path)
+        except ValueError as e:
+            raise ArgumentError(f'--adapters {path}: adapter_config.json is not valid JSON ({e}).') from None
+        weights = os.path.join(path, 'adapter_model.safetensors')
+        if os.path.isfile(weights):
+            try:
+                with safe_open(weights, 'pt') as f:
+                    for key in f.keys():
+                        f.get_slice(key)
+                size = os.path.getsize(weights)
+                _check_safetensors_size(weights, size)
+            except (OSError, ValueError, SafetensorError) as e:
+                raise ArgumentError(f'--adapters {path}: adapter_model.safetensors is truncated or corrupt ({e}); '
+                                    'save the adapter again.') from None
+
+
+def _check_safetensors_size(path: str, size: int) -> None:
+    """The header names where the last tensor ends: a shorter file was cut off mid-write."""
+    import struct
+    with open(path, 'rb') as f:
+        (n,) = struct.unpack('<Q', f.read(8))
+        header = json.loads(f.read(n))
+    end = max((v['data_offsets'][1] for k, v in header.items() if k != '__metadata__'), default=0)
+    if 8 + n + end > size:
+        raise ValueError(f'{size} bytes, the header needs {8 + n + end}')
 
 
 def build_gpu_engine(args: InferArguments, adapters: List[str], default_config):

@@ -28,6 +28,9 @@ class SwiftTrain(ABC):
     def run(self):
         args = self.args
         check_plugins(args)
+        if not args.dry_run:  # two runs never share a version dir; a second live run into one fails here
+            from swift.utils.run_lock import claim_run_dir
+            args.output_dir = claim_run_dir(args.output_dir, args.add_version)
         raw_train, raw_val = load_datasets(args)  # bad data fails here, before any weights load
         self.check_data(raw_train, raw_val)
         model, tokenizer = load_model_tokenizer(args, load_model=not args.dry_run)

@@ -107,7 +107,7 @@ class Template:
         if chat:
             messages = self._preprocess_messages(self._render_calls(messages), training)
         system, rounds = split_messages(messages)
-        if not training and rounds and rounds[-1].response is not None:
+        if not training and rounds and rounds[-1].response is not None and not row.get('continue_final_message'):
             rounds[-1].response = None  # the reference answer of an eval row is not part of the prompt
         if training and (not rounds or rounds[-1].response is None):
             raise TemplateError('A training row must end with an assistant message.')
@@ -116,8 +116,9 @@ class Template:
         return system, rounds
 
     # ----- rendering -----
-    def _contexts(self, meta, system: Optional[str], rounds: List[Round]) -> List[tuple]:
-        """(content, context_type, is_last_round, query) for every piece of the conversation, in order."""
+    def _contexts(self, meta, system: Optional[str], rounds: List[Round], open_end: bool = False) -> List[tuple]:
+        """(content, context_type, is_last_round, query) for every piece of the conversation, in order.
+        open_end: the last response is a prefix the model continues (no end-of-turn after it)."""
         tok, base = self.tokenizer, token_values(self.tokenizer)
         prefix = meta.system_prefix if system is not None else meta.prefix
         out = [(c, ContextType.OTHER, False, None) for c in fill(prefix, {**base, 'SYSTEM': system or ''}, tok)]
@@ -137,6 +138,8 @@ class Template:
                     out.append((meta.response_prefix, ContextType.OTHER, last, query))
                 break
             out.append((r.response, ContextType.RESPONSE, last, query))
+            if last and open_end:
+                break
             ends = [(meta.suffix, ContextType.SUFFIX), (meta.final_layout(), ContextType.OTHER)] if last else [
                 (sep_suffix, ContextType.SUFFIX), (sep_rest, ContextType.OTHER)]
             for part, ctype in ends:
@@ -159,7 +162,8 @@ class Template:
                                 'rounds; pick a chat --template.')
         loss_fn = self._loss_scale_fn if chat else all_loss_scale
         pieces = []
-        for content, ctype, last, query in self._contexts(meta, system, rounds):
+        open_end = mode == 'infer' and bool(row.get('continue_final_message'))
+        for content, ctype, last, query in self._contexts(meta, system, rounds, open_end):
             if mode == 'infer':
                 pieces.append((content, 0.))
                 continue

@@ -14,11 +14,13 @@ from .render import merge
 from .tools import load_calls, parse_tools
 
 
-def apply_chat_template(tokenizer, messages: List[dict], tools, add_generation_prompt: bool) -> str:
+def apply_chat_template(tokenizer, messages: List[dict], tools, add_generation_prompt: bool,
+                        continue_final_message: bool = False) -> str:
     if not getattr(tokenizer, 'chat_template', None):
         raise TemplateError('The tokenizer has no chat_template; use --template_backend swift with a --template.')
     return tokenizer.apply_chat_template(messages, tools=parse_tools(tools) or None, tokenize=False,
-                                         add_generation_prompt=add_generation_prompt)
+                                         add_generation_prompt=add_generation_prompt,
+                                         continue_final_message=continue_final_message)
 
 
 def _chat_message(message: dict) -> dict:
@@ -44,6 +46,9 @@ def render_infer_text(template: Template, row: Dict[str, Any], mode: str) -> str
         raise TemplateError("template_backend 'jinja' is inference-only (it cannot mark the supervised tokens); "
                             'use --template_backend swift for training.')
     messages = _messages_with_system(template, row)
+    if row.get('continue_final_message'):  # the last assistant message is a prefix to continue
+        return apply_chat_template(template.tokenizer, messages, row.get('tools'), add_generation_prompt=False,
+                                   continue_final_message=True)
     if messages and messages[-1]['role'] == 'assistant':
         messages.pop()
     return apply_chat_template(template.tokenizer, messages, row.get('tools'), add_generation_prompt=True)

@@ -51,7 +51,45 @@ class _TrainBegin(TrainerCallback):
         self.trainer._on_train_begin(state.global_step)
 
 
-class Seq2SeqTrainer(HfSeq2SeqTrainer):
+class AtomicCheckpointMixin:
+    """Checkpoints of every swift trainer (sft/pt and the rlhf ones) appear complete or not at all."""
+
+    def _save_checkpoint(self, model, trial) -> None:
+        """Written into `.checkpoint-N.incomplete` and renamed when complete, so a kill mid-save never leaves a
+        `checkpoint-N` that resuming would trust; old checkpoints are rotated only after the rename."""
+        from transformers.trainer_utils import rotate_checkpoints
+        from swift.utils.atomic import publish_dir, staging_path
+        run_dir = self.args.output_dir
+        final = os.path.join(run_dir, f'checkpoint-{self.state.global_step}')
+        root = staging_path(final)  # run_dir/.checkpoint-N.incomplete/checkpoint-N while it is written
+        if self.args.should_save and os.path.isdir(root):
+            shutil.rmtree(root)  # left by a killed run
+        self.accelerator.wait_for_everyone()
+        with disk_full_as_swift_error(final):
+            self._staging_root = root
+            tmp = os.path.join(root, os.path.basename(final))
+            try:
+                super()._save_checkpoint(model, trial)
+            finally:
+                self._staging_root = None
+            self.accelerator.wait_for_everyone()
+            if not self.args.should_save:
+                return
+            best = self.state.best_model_checkpoint
+            if best and os.path.dirname(best) == os.path.dirname(tmp):
+                self.state.best_model_checkpoint = os.path.join(run_dir, os.path.basename(best))
+                self.state.save_to_json(os.path.join(tmp, 'trainer_state.json'))
+            publish_dir(tmp, final)
+            shutil.rmtree(root, ignore_errors=True)
+            rotate_checkpoints(output_dir=run_dir, save_total_limit=self.args.save_total_limit,
+                               best_model_checkpoint=self.state.best_model_checkpoint, use_mtime=True)
+
+    def _get_output_dir(self, trial):
+        """During a checkpoint save: the staging root (see _save_checkpoint)."""
+        return getattr(self, '_staging_root', None) or super()._get_output_dir(trial)
+
+
+class Seq2SeqTrainer(AtomicCheckpointMixin, HfSeq2SeqTrainer):
     """`swift_args` are the swift TrainArguments (saved as args.json into every checkpoint); `template` encodes
     prompts for `--predict_with_generate`; `loss_func(outputs, labels, loss_scale=None, num_items_in_batch=None)`
     replaces the model's loss (a `--loss_type` plugin)."""
@@ -224,11 +262,6 @@ class Seq2SeqTrainer(HfSeq2SeqTrainer):
         generation_config = getattr(model, 'generation_config', None)
         if generation_config is not None:
             generation_config.save_pretrained(output_dir)
-
-    def _save_checkpoint(self, model, trial) -> None:
-        directory = os.path.join(self.args.output_dir, f'checkpoint-{self.state.global_step}')
-        with disk_full_as_swift_error(directory):
-            super()._save_checkpoint(model, trial)
 
     # ----- optimizer -----
     def create_optimizer(self, model=None):

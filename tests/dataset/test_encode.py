@@ -52,3 +52,15 @@ def test_streaming_encode_fills_stats_while_read(template):
     encoded, stats = encode_dataset(stream, template)
     assert len(list(encoded)) == 2
     assert (stats.rows_in, stats.rows_kept, stats.dropped) == (3, 2, {'longer than max_length': 1})
+
+
+def test_rows_with_no_supervised_token_after_truncation_are_dropped():
+    """Issue 11: `--truncation_strategy right` on a prompt longer than max_length must not train on nothing."""
+    right = get_template('qwen2_5', load_tiny_tokenizer(), max_length=60, truncation_strategy='right')
+    encoded, stats = encode_dataset(_rows(3, 2), right)
+    assert len(encoded) == 3
+    assert stats.dropped == {'no supervised token after truncation': 2}
+    with pytest.raises(DatasetError, match='no supervised token'):
+        encode_dataset(_rows(0, 2), right)
+    with pytest.raises(DatasetError, match='no supervised token'):
+        encode_dataset(_rows(1, 2), right, strict=True)

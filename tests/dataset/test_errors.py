@@ -65,3 +65,21 @@ def test_query_only_rows_load_for_inference(write):
     path = write('queries.jsonl', [{'query': 'what is 1+1?'}, {'query': 'hi', 'system': 'be brief'}])
     train, _ = load_dataset([path])
     assert [row['messages'][-1]['role'] for row in train] == ['user', 'user']
+
+
+@pytest.mark.parametrize('ext', ['jsonl', 'json', 'csv', 'txt'])
+def test_non_utf8_byte_is_a_counted_row_not_a_crash(tmp_path, swift_log, ext):
+    """Issue 11: a byte that is not UTF-8 is dropped and counted at its location; --strict names file and place."""
+    bad = b'caf\xe9'
+    lines = {'jsonl': [b'{"query": "q", "response": "r"}', b'{"query": "' + bad + b'", "response": "r"}'],
+             'json': [b'[{"query": "q", "response": "r"},', b'{"query": "' + bad + b'", "response": "r"}]'],
+             'csv': [b'query,response', b'q,r', bad + b',r'],
+             'txt': [b'good text', bad]}[ext]
+    path = tmp_path / f'data.{ext}'
+    path.write_bytes(b'\n'.join(lines + ([b'{"query": "q", "response": "r"}'] if ext == 'jsonl' else [])) + b'\n')
+    train, _ = load_dataset([str(path)])
+    assert len(train) == (2 if ext == 'jsonl' else 1)
+    summary = [r.getMessage() for r in swift_log.records if f'data.{ext}' in r.getMessage()]
+    assert any('not UTF-8 text' in m and ('line 2' in m or 'row 2' in m) for m in summary), summary
+    with pytest.raises(DatasetError, match=rf'data\.{ext}, (line|row) 2: not UTF-8'):
+        load_dataset([str(path)], strict=True)

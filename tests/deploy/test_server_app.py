@@ -25,7 +25,8 @@ TOOLS = [{'type': 'function', 'function': {'name': 'weather', 'parameters': {'ty
 
 def _args(**kw):
     base = dict(served_model_name='tiny', owned_by='swift', api_key=None, max_logprobs=20, log_interval=-1,
-                verbose=False, adapters=[])
+                verbose=False, adapters=[], max_new_tokens=None, max_tokens_limit=None, max_n=16, max_num_beams=8,
+                max_request_bytes=4 * 1024 * 1024)
     return types.SimpleNamespace(**{**base, **kw})
 
 

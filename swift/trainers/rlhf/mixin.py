@@ -2,11 +2,11 @@
 read the training setup back, the built-in optimizers and adapter/reft saving."""
 from typing import Optional
 
-from swift.trainers.trainer import build_builtin_optimizer, disk_full_as_swift_error
+from swift.trainers.trainer import AtomicCheckpointMixin, build_builtin_optimizer, disk_full_as_swift_error
 from swift.tuners.hooked import is_hooked, save_hook_tuner
 
 
-class SwiftMixin:
+class SwiftMixin(AtomicCheckpointMixin):
 
     def __init__(self, *args, swift_args=None, **kwargs):
         self.swift_args = swift_args
