@@ -11,6 +11,10 @@ _EXPORTS = {
     'InferArguments': 'infer_args',
     'DeployArguments': 'deploy_args',
     'ExportArguments': 'export_args',
+    'EvalArguments': 'eval_args',
+    'SampleArguments': 'sample_args',
+    'WebUIArguments': 'webui_args',
+    'AppArguments': 'app_args',
 }
 __all__ = list(_EXPORTS)
 

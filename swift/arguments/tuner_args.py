@@ -9,12 +9,9 @@ from dataclasses import dataclass, fields
 from typing import List, Literal, Optional
 
 from swift.utils import ArgumentError
+from .base_args import TRAIN_TYPES  # ms-swift's train_type values; other names are plugin tuners
 from .groups import _help, _list
 
-SUPPORTED_TRAIN_TYPES = ('lora', 'full', 'longlora', 'adalora', 'llamapro', 'adapter', 'vera', 'boft', 'fourierft',
-                         'reft')
-# ms-swift's train_type values (all supported); other names are plugin tuners.
-KNOWN_TRAIN_TYPES = SUPPORTED_TRAIN_TYPES
 LORA_INIT_WEIGHTS = ('true', 'false', 'gaussian', 'pissa', 'pissa_niter_<N>', 'olora', 'orthogonal', 'lora-ga')
 LORA_DTYPES = ('float16', 'bfloat16', 'float32', 'fp16', 'bf16', 'fp32')
 REFT_INTERVENTIONS = ('NoreftIntervention', 'LoreftIntervention', 'ConsreftIntervention', 'LobireftIntervention',
@@ -233,7 +230,7 @@ class TunerArguments:
             raise ArgumentError('--galore_quantization (Q-GaLore) projects with --galore_proj_type std only.')
 
     def _validate_for_train_type(self, train_type: Optional[str]):
-        if train_type is None or train_type not in KNOWN_TRAIN_TYPES:
+        if train_type is None or train_type not in TRAIN_TYPES:
             return  # a plugin tuner (or a typo): resolve() checks it once --external_plugins are imported
         lora_ga = str(self.init_weights).lower() in ('lora-ga', 'lora_ga')
         only = [('lorap_lr_ratio', self.lorap_lr_ratio is not None, ('lora', 'longlora')),

@@ -23,8 +23,13 @@ class InferClient(InferEngine):
         """Model names the server lists (the base model first, then adapters)."""
         if self._models is None:
             import asyncio
-            loop = self._loop()
-            page = asyncio.run_coroutine_threadsafe(self.client.models.list(), loop).result()
+            asyncio.run_coroutine_threadsafe(self._list_models(), self._loop()).result()
+        return self._models
+
+    async def _list_models(self) -> List[str]:
+        # a coroutine (the paginator openai returns is only awaitable), safe to await on the engine's loop
+        if self._models is None:
+            page = await self.client.models.list()
             self._models = [m.id for m in page.data]
         return self._models
 
@@ -38,6 +43,10 @@ class InferClient(InferEngine):
                     presence_penalty=config.presence_penalty, frequency_penalty=config.frequency_penalty)
         if request.tools:
             body['tools'] = request.tools
+            if request.tool_choice is not None:
+                body['tool_choice'] = request.tool_choice
+            if not request.parallel_tool_calls:
+                body['parallel_tool_calls'] = False
         if config.logprobs:
             body.update(logprobs=True, top_logprobs=config.top_logprobs)
         if config.stream:
@@ -53,7 +62,7 @@ class InferClient(InferEngine):
     async def infer_async(self, infer_request: InferRequest, request_config: Optional[RequestConfig] = None, *,
                           adapter_request: Optional[AdapterRequest] = None):
         config = request_config or RequestConfig()
-        model = adapter_request.name if adapter_request else self.model_name
+        model = adapter_request.name if adapter_request else (await self._list_models())[0]
         result = await self.client.chat.completions.create(model=model, **self._body(infer_request, config))
         if config.stream:
             return _chunks(result)

@@ -65,14 +65,18 @@ class InferEngine(ABC):
 
 
 def _sync_iter(agen, loop) -> Iterator:
+    # run_coroutine_threadsafe takes coroutines only, not the awaitables __anext__/aclose return
+    async def step(awaitable):
+        return await awaitable
+
     try:
         while True:
             try:
-                yield asyncio.run_coroutine_threadsafe(agen.__anext__(), loop).result()
+                yield asyncio.run_coroutine_threadsafe(step(agen.__anext__()), loop).result()
             except StopAsyncIteration:
                 return
     finally:  # the caller stopped early: let the engine free the request
-        asyncio.run_coroutine_threadsafe(agen.aclose(), loop).result()
+        asyncio.run_coroutine_threadsafe(step(agen.aclose()), loop).result()
 
 
 def _progress(items, use_tqdm: bool):

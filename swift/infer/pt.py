@@ -14,7 +14,7 @@ from collections import deque
 from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence, Union
 
-from swift.utils import ArgumentError, get_logger, pad_token_id
+from swift.utils import ArgumentError, get_logger, pad_token_id, parse_adapters
 from .engine import InferEngine
 from .protocol import AdapterRequest, InferRequest, RequestConfig
 from .pt_attention import use_decode_attention
@@ -22,7 +22,7 @@ from .pt_batch import DecodeBatch
 from .pt_job import DONE, Job, beam_search
 from .pt_prefix import PrefixStore
 from .tool_call import tool_call_format
-from .utils import end_token_ids, parse_adapters
+from .utils import end_token_ids
 
 logger = get_logger()
 
@@ -71,7 +71,7 @@ class PtEngine(InferEngine):
         self.max_model_len = template.max_length or getattr(info, 'max_model_len', None) or getattr(
             model.config, 'max_position_embeddings', None) or 1 << 31
         self.end_ids = end_token_ids(self.tokenizer, template, self.generation_config)
-        self.tool_format = tool_call_format(template.tools_prompt)
+        self.tool_format = tool_call_format(template)
         self.default_adapter = 'default' if getattr(model, 'peft_config', None) and 'default' in model.peft_config \
             else None
         self.adapters: Dict[str, str] = {}

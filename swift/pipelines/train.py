@@ -129,11 +129,13 @@ def optimizers_of(args, model, training_args) -> tuple:
 
 def _device_overrides(args) -> Dict[str, Any]:
     import torch
+    from swift.distributed import training_overrides
+    overrides = training_overrides(args)  # DeepSpeed / FSDP / sequence parallel / DDP backend
     if torch.cuda.is_available():
-        return {}
+        return overrides
     if args.bf16 or args.fp16:
         logger.warning('No CUDA device: training in fp32 on CPU (--bf16/--fp16 do not apply).')
-    return {'use_cpu': True, 'bf16': False, 'fp16': False}
+    return {**overrides, 'use_cpu': True, 'bf16': False, 'fp16': False}
 
 
 def _enable_input_grads(args, model) -> None:

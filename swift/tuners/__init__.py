@@ -7,5 +7,5 @@ from .adapters import load_adapter_for_training, save_adapter
 from .callbacks import AdaLoraCallback, tuner_callbacks
 from .hooked import hook_tuner_type, is_hooked, load_hook_tuner, save_hook_tuner
 from .optim import builtin_optimizer_name, create_optimizer
-from .prepare import SUPPORTED_TRAIN_TYPES, prepare_model
+from .prepare import prepare_model
 from .summary import get_trainable_summary

@@ -1,5 +1,6 @@
 """prepare_model: the one entry point from the pipelines into the tuners."""
-from swift.arguments.tuner_args import SUPPORTED_TRAIN_TYPES, parse_init_weights
+from swift.arguments.base_args import TRAIN_TYPES
+from swift.arguments.tuner_args import parse_init_weights
 from swift.utils import ArgumentError, get_logger
 from .adapter import prepare_adapter
 from .adapters import is_adapter_dir, load_adapter_for_training, remember_initial_adapter
@@ -29,8 +30,8 @@ def prepare_model(args, model, template=None, train_dataset=None):
         model = tuners.get(train_type).prepare_model(args, model)
         logger.info(f'{train_type} (plugin): {get_trainable_summary(model)}')
         return model
-    if train_type not in SUPPORTED_TRAIN_TYPES:
-        raise ArgumentError(f'--train_type {train_type} is unknown; choose one of: {", ".join(SUPPORTED_TRAIN_TYPES)}'
+    if train_type not in TRAIN_TYPES:
+        raise ArgumentError(f'--train_type {train_type} is unknown; choose one of: {", ".join(TRAIN_TYPES)}'
                             ' (or register a tuner plugin).')
     if getattr(args, 'tuner_backend', 'peft') == 'unsloth':
         from .unsloth import prepare_unsloth
