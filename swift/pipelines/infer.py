@@ -48,7 +48,7 @@ def build_engine(args: InferArguments):
 
 def _apply_hook_tuners(model, adapters: List[str]):
     """adapter / reft directories are applied to the model itself (always active), alone."""
-    from swift.infer.utils import parse_adapters
+    from swift.utils import parse_adapters
     from swift.tuners import hook_tuner_type, load_hook_tuner
     paths = list(parse_adapters(adapters).values())
     hooked = [p for p in paths if hook_tuner_type(p)]
@@ -63,7 +63,7 @@ def _apply_hook_tuners(model, adapters: List[str]):
 def build_gpu_engine(args: InferArguments, adapters: List[str], default_config):
     """The vllm or lmdeploy engine, fed by the template the arguments build (--tools_prompt, --truncation_strategy,
     --template_backend, --loss_scale, ... reach it as they reach the pt engine)."""
-    from swift.infer.utils import parse_adapters
+    from swift.utils import parse_adapters
     from swift.tuners import hook_tuner_type
     if any(hook_tuner_type(p) for p in parse_adapters(adapters).values()):
         raise ArgumentError(f'--infer_backend {args.infer_backend} cannot run adapter/reft tuners: use '
