@@ -6,6 +6,8 @@ jobs at the head of the queue with the same adapter join it at step boundaries a
 batching); a job for another adapter stops the joining, so the batch drains and that job goes next.
 """
 import asyncio
+import json
+import os
 import queue
 import threading
 from collections import deque
@@ -85,13 +87,8 @@ class PtEngine(InferEngine):
     def add_adapter(self, name: str, path: str) -> None:
         """Load a LoRA adapter under `name` (the first unnamed one, 'default', becomes the default)."""
         from peft import PeftModel
-        from swift.tuners import hook_tuner_type, load_hook_tuner
-        if hook_tuner_type(path):  # adapter / reft: hooks on the model, always active
-            if self.adapters or isinstance(self.model, PeftModel):
-                raise ArgumentError(f'--adapters {path} ({hook_tuner_type(path)}) changes the model itself: '
-                                    'serve it alone, without other adapters.')
-            self.model = load_hook_tuner(self.model, path).eval()
-        elif isinstance(self.model, PeftModel):
+        _refuse_hook_tuner(path)
+        if isinstance(self.model, PeftModel):
             self.model.load_adapter(path, adapter_name=name)
         else:
             self.model = PeftModel.from_pretrained(self.model, path, adapter_name=name).eval()
@@ -282,3 +279,16 @@ def _progress(items, use_tqdm: bool):
         return items
     from tqdm import tqdm
     return tqdm(items, desc='infer')
+
+
+def _refuse_hook_tuner(path: str) -> None:
+    """adapter / reft directories (peft_type SWIFT_*) change the model itself: the pipeline applies them to the
+    model before the engine is built (swift infer/deploy --adapters DIR); they cannot be switched per request."""
+    config = os.path.join(path, 'adapter_config.json')
+    if not os.path.isfile(config):
+        return
+    with open(config, encoding='utf-8') as f:
+        peft_type = str(json.load(f).get('peft_type', ''))
+    if peft_type.startswith('SWIFT_'):
+        raise ArgumentError(f'{path} holds a {peft_type[6:].lower()} tuner, which changes the model itself: load '
+                            'it alone at startup (swift infer / swift deploy --adapters DIR), not per request.')

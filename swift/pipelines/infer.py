@@ -46,6 +46,7 @@ def build_engine(args: InferArguments):
     if args.merge_lora:
         model = merge_lora(model, adapters)
         adapters = []
+    model, adapters = _apply_hook_tuners(model, adapters)
     return PtEngine.from_model_template(model, template, args.max_batch_size, adapters=adapters,
                                         default_config=default_config)
 
@@ -87,9 +88,28 @@ def _check_safetensors_size(path: str, size: int) -> None:
         raise ValueError(f'{size} bytes, the header needs {8 + n + end}')
 
 
+def _apply_hook_tuners(model, adapters: List[str]):
+    """adapter / reft directories are applied to the model itself (always active), alone."""
+    from swift.utils import parse_adapters
+    from swift.tuners import hook_tuner_type, load_hook_tuner
+    paths = list(parse_adapters(adapters).values())
+    hooked = [p for p in paths if hook_tuner_type(p)]
+    if not hooked:
+        return model, adapters
+    if len(paths) > 1:
+        raise ArgumentError(f'--adapters {hooked[0]} ({hook_tuner_type(hooked[0])}) changes the model itself: '
+                            'serve it alone, without other adapters.')
+    return load_hook_tuner(model, hooked[0]), []
+
+
 def build_gpu_engine(args: InferArguments, adapters: List[str], default_config):
     """The vllm or lmdeploy engine, fed by the template the arguments build (--tools_prompt, --truncation_strategy,
     --template_backend, --loss_scale, ... reach it as they reach the pt engine)."""
+    from swift.utils import parse_adapters
+    from swift.tuners import hook_tuner_type
+    if any(hook_tuner_type(p) for p in parse_adapters(adapters).values()):
+        raise ArgumentError(f'--infer_backend {args.infer_backend} cannot run adapter/reft tuners: use '
+                            '--infer_backend pt.')
     if args.merge_lora:
         raise ArgumentError(f'--merge_lora with --infer_backend {args.infer_backend}: merge first with '
                             '`swift export --merge_lora true` and pass the merged model.')

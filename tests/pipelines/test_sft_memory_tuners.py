@@ -83,6 +83,8 @@ def test_method_trains_saves_and_reloads(name, data, tmp_path):
     assert losses and all(loss == loss for loss in losses)  # finite (not NaN)
     if name == 'qlora':  # the 4-bit base is what the adapter fits; the float base differs by quantisation
         assert json.loads((ckpt / 'args.json').read_text())['quant_bits'] == 4
+        export_main(['--adapters', str(ckpt), '--merge_lora', 'true', '--output_dir', str(tmp_path / 'merged')])
+        assert 'quantization_config' not in json.loads((tmp_path / 'merged' / 'config.json').read_text())
         return
     first, second = _logits(_reload(ckpt)), _logits(_reload(ckpt))
     assert torch.equal(first, second), 'reloading is not deterministic'

@@ -81,7 +81,7 @@ def test_lora_ga_keeps_the_output_at_init(load_model, batch):
         def data_collator(rows):
             ids = torch.tensor([r['input_ids'] for r in rows])
             return {'input_ids': ids, 'labels': ids.clone(), 'attention_mask': torch.ones_like(ids)}
-    rows = [{'input_ids': row.tolist()} for row in batch['input_ids']]
+    rows = [{'input_ids': row.tolist(), 'labels': row.tolist()} for row in batch['input_ids']]
     args = Args(init_weights='lora-ga', lora_rank=4, lora_dropout=0.)
     model = load_model()
     base = logits_of(model, batch)
