@@ -1,7 +1,6 @@
 """Issue 11 item 12 (`make test-extra`): schemathesis from the server's real /openapi.json finds no 5xx, and a
 load of 300 chats at concurrency 32 has no errors and no memory growth between two rounds."""
 import asyncio
-import os
 
 import pytest
 
