@@ -11,6 +11,8 @@ _EXPORTS = {
     'InferArguments': 'infer_args',
     'DeployArguments': 'deploy_args',
     'ExportArguments': 'export_args',
+    'EvalArguments': 'eval_args',
+    'SampleArguments': 'sample_args',
     'WebUIArguments': 'webui_args',
     'AppArguments': 'app_args',
 }

@@ -37,10 +37,42 @@ class BaseGroup:
     external_plugins: List[str] = _list('Python files that register plugins (rewards, losses, metrics, ...).')
 
 
+_NO_MULTIMODAL = 'not supported: this version registers text-only models (no images, videos or boxes); drop it.'
+
+
 @dataclass
 class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, TemplateArguments, ModelArguments,
                     BaseGroup):
     """Arguments shared by every command."""
+    # Declared (ms-swift names parse) but not read by the command: a non-default value is an ArgumentError with
+    # this reason. Subclasses extend the table; mapping a name to None takes it out again (the command reads it).
+    rejected_fields = {
+        'local_repo_path': 'not supported: no registered model loads code from a GitHub checkout in this '
+                           'version; drop it.',
+        'max_pixels': _NO_MULTIMODAL,
+        'norm_bbox': _NO_MULTIMODAL,
+        'enable_cache': 'not supported yet: this version caches no preprocessed dataset (a later data-pipeline '
+                        'release adds it); drop it.',
+        'remove_unused_columns': 'not supported: extra dataset columns never reach the loss in this version (the '
+                                 'template keeps only model inputs; GRPO reward functions get them anyway); '
+                                 'drop it.',
+    }
+
+    @classmethod
+    def rejections(cls) -> Dict[str, str]:
+        """Field name -> why it is refused when set, merged over the class hierarchy."""
+        table: Dict[str, Optional[str]] = {}
+        for klass in reversed(cls.__mro__):
+            table.update(vars(klass).get('rejected_fields', {}))
+        return {name: why for name, why in table.items() if why}
+
+    def check_rejected(self):
+        defaults = {f.name: _default_of(f) for f in fields(self)}
+        for name, why in self.rejections().items():
+            value = getattr(self, name)
+            if value != defaults[name]:
+                shown = ' '.join(map(_cli_value, value)) if isinstance(value, list) else _cli_value(value)
+                raise ArgumentError(f'--{name} {shown}: {why}')
 
     def __post_init__(self):
         # Pure normalisation only: no I/O here (see resolve()).
@@ -48,8 +80,11 @@ class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, Templ
             self.model_kwargs = _json_arg('model_kwargs', self.model_kwargs)
         if self.num_labels is not None and self.task_type is None:
             self.task_type = 'seq_cls'
+        if self.attn_impl == 'flash_attention_2':  # transformers' name of ms-swift's flash_attn
+            self.attn_impl = 'flash_attn'
 
     def validate(self):
+        self.check_rejected()
         for group in (ModelArguments, DataArguments, TemplateArguments, GenerationArguments, QuantizeArguments):
             group.validate(self)
 
@@ -59,6 +94,7 @@ class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, Templ
         if self.load_args:
             self._load_args_json()
         self._check_train_type()
+        self._check_agent_names()
         if self.model is None:
             raise ArgumentError('--model is required (a model id, a local path, or swift/tiny-qwen2); '
                                 'with --adapters it is read from the adapter\'s args.json.')
@@ -69,6 +105,16 @@ class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, Templ
             known = list(TRAIN_TYPES) + list(tuners.keys())
             raise ArgumentError(f'--train_type {self.train_type}: unknown tuner.{did_you_mean(self.train_type, known)}'
                                 f' Known: {", ".join(known)} (register your own with --external_plugins).')
+
+    def _check_agent_names(self):
+        """--tools_prompt / --loss_scale name registered formats (plugins included), checked before any weights."""
+        from swift.template import LOSS_SCALE_MAPPING, TOOLS_PROMPT_MAPPING
+        for flag, value, registry in (('tools_prompt', self.tools_prompt, TOOLS_PROMPT_MAPPING),
+                                      ('loss_scale', self.loss_scale, LOSS_SCALE_MAPPING)):
+            if value is not None and value not in registry:
+                known = list(registry)
+                raise ArgumentError(f'--{flag} {value}: unknown.{did_you_mean(value, known)} Known: {", ".join(known)}'
+                                    ' (register your own with --external_plugins).')
 
     def _import_plugins(self):
         import swift.dataset  # noqa: F401  the registries user files extend, diffed by the loader
@@ -128,6 +174,14 @@ def read_args_json(ckpt_dir: str) -> Dict[str, Any]:
             return json.load(f)
     except json.JSONDecodeError as e:
         raise ArgumentError(f'{path} is not valid JSON ({e}); fix or delete it.') from None
+
+
+def _cli_value(value) -> str:
+    return str(value).lower() if isinstance(value, bool) or value is None else str(value)
+
+
+def _default_of(f):
+    return f.default_factory() if callable(f.default_factory) else f.default
 
 
 def _is_unset(value) -> bool:

@@ -1,10 +1,10 @@
 """`swift deploy` arguments: the inference arguments plus the server's (002 "部署参数")."""
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Optional
 
 from swift.utils import ArgumentError
-from .groups import _help
+from .groups import DataArguments, _help
 from .infer_args import InferArguments
 
 
@@ -32,9 +32,18 @@ class DeployGroup:
             raise ArgumentError(f'--log_interval must be positive seconds or -1 (off), got {self.log_interval}.')
 
 
+_NO_DATASET = ('not read by swift deploy, which serves requests and reads no dataset (offline inference over a '
+               'dataset: `swift infer --val_dataset ...`); drop it.')
+
+
 @dataclass
 class DeployArguments(DeployGroup, InferArguments):
     """Serve a model behind an OpenAI-compatible HTTP API."""
+    # ms-swift documents deploy as inheriting the infer arguments, so the data flags parse and are refused.
+    # (--custom_dataset_info is still read: resolve() registers the datasets it describes.)
+    rejected_fields = {name: _NO_DATASET for name in (
+        [f.name for f in fields(DataArguments) if f.name != 'custom_dataset_info']
+        + ['result_path', 'metric', 'val_dataset_sample'])}
 
     def validate(self):
         InferArguments.validate(self)

@@ -42,9 +42,18 @@ class ExportGroup:
                                                  '(refused: transformers 5 writes safetensors only).', default=None)
 
 
+_NO_GENERATION = 'not read: swift export generates no text; drop it.'
+
+
 @dataclass
 class ExportArguments(ExportGroup, MergeArguments, BaseArguments):
     """Arguments of `swift export`: merge adapters, quantize, write GGUF / an Ollama Modelfile, push to a hub."""
+    rejected_fields = {
+        **{name: _NO_GENERATION for name in ('max_new_tokens', 'temperature', 'top_k', 'top_p', 'repetition_penalty',
+                                             'num_beams', 'stream', 'stop_words', 'logprobs', 'top_logprobs')},
+        'safe_serialization': 'not supported: transformers 5 saves safetensors only (also --export_legacy_format '
+                              'true); drop the flag.',
+    }
 
     def __post_init__(self):
         BaseArguments.__post_init__(self)
@@ -61,9 +70,6 @@ class ExportArguments(ExportGroup, MergeArguments, BaseArguments):
             raise ArgumentError(f'--quant_method gptq supports --quant_bits 2, 3, 4 or 8, got {self.quant_bits}.')
         if self.quant_method == 'awq' and self.quant_bits != 4:
             raise ArgumentError(f'--quant_method awq supports --quant_bits 4, got {self.quant_bits}.')
-        if not self.safe_serialization:
-            raise ArgumentError('--safe_serialization false / --export_legacy_format true: transformers 5 saves '
-                                'safetensors only; drop the flag.')
         if self.quant_method in ('gptq', 'awq') and not self.dataset:
             raise ArgumentError(f'--quant_method {self.quant_method} calibrates on data: pass --dataset.')
         if self.merge_lora and not self.adapters:

@@ -28,15 +28,17 @@ class ModelArguments:
         "'causal_lm' or 'seq_cls' (set automatically when --num_labels is given).", default=None)
     torch_dtype: Optional[Literal['float16', 'bfloat16', 'float32']] = _help(
         'Weight dtype; default: from config.json (fp32 is recommended on CPU).', default=None)
-    attn_impl: Optional[Literal['flash_attn', 'sdpa', 'eager', 'flex_attention']] = _help(
-        'Attention implementation; default sdpa, eager where unsupported.', default=None)
+    attn_impl: Optional[Literal['flash_attn', 'flash_attention_2', 'sdpa', 'eager', 'flex_attention']] = _help(
+        'Attention implementation; default sdpa, eager where unsupported (flash_attention_2 = flash_attn).',
+        default=None)
     num_labels: Optional[int] = _help('Number of labels of a sequence classification model.', default=None)
     rope_scaling: Optional[Union[dict, str]] = _help(
         "RoPE scaling: 'linear', 'dynamic' or a JSON dict; use together with --max_length.", default=None)
     device_map: Optional[Union[dict, str]] = _help("'auto', 'cpu', a JSON dict or a JSON file path.", default=None)
     max_memory: Optional[Union[dict, str]] = _help(
         'Per-device memory for device_map auto, e.g. \'{"0": "20GB"}\'.', default=None)
-    local_repo_path: Optional[str] = _help('Local copy of a github repo some models need.', default=None)
+    local_repo_path: Optional[str] = _help('Local copy of a github repo some models need (none here: refused).',
+                                           default=None)
 
     def validate(self):
         if self.num_labels is not None and self.num_labels < 1:
@@ -55,7 +57,9 @@ class DataArguments:
     data_seed: int = _help('Seed for dataset sampling, shuffling and splitting.', default=42)
     dataset_num_proc: int = _help('Processes for dataset preprocessing.', default=1)
     streaming: bool = _help('Read and process datasets as a stream (needs --max_steps for training).', default=False)
-    enable_cache: bool = _help('Cache preprocessed datasets.', default=False)
+    enable_cache: bool = _help('Cache preprocessed datasets (not supported yet: refused when set).', default=False)
+    load_from_cache_file: bool = _help('ms-swift >= 3.5: reuse cached preprocessing. This version keeps no dataset '
+                                       'cache, so true preprocesses afresh, as a cache miss does.', default=False)
     download_mode: Literal['reuse_dataset_if_exists', 'force_redownload'] = _help(
         'Dataset download mode.', default='reuse_dataset_if_exists')
     columns: Optional[Union[dict, str]] = _help(
@@ -63,7 +67,8 @@ class DataArguments:
         default=None)
     strict: bool = _help('Fail on the first malformed dataset row (file and line named) instead of skipping it.',
                          default=False)
-    remove_unused_columns: bool = _help('Drop dataset columns the model does not use.', default=True)
+    remove_unused_columns: bool = _help('Drop dataset columns the model does not use (always; false is refused).',
+                                        default=True)
     model_name: List[str] = _list("Self-cognition model name: Chinese then English, e.g. 小黄 'Xiao Huang'.")
     model_author: List[str] = _list("Self-cognition author: Chinese then English, e.g. 魔搭 ModelScope.")
     custom_dataset_info: List[str] = _list('JSON files registering custom datasets.')
@@ -89,14 +94,18 @@ class TemplateArguments:
     max_length: Optional[int] = _help('Max tokens per sample; default: the model\'s max length.', default=None)
     truncation_strategy: Literal['delete', 'left', 'right'] = _help(
         'What to do with samples over --max_length: delete, or cut tokens on the left or right.', default='delete')
-    max_pixels: Optional[int] = _help('Max pixels (H*W) of images for multimodal models.', default=None)
+    max_pixels: Optional[int] = _help('Max pixels (H*W) of images for multimodal models (none here: refused).',
+                                      default=None)
     tools_prompt: Optional[str] = _help(
-        "How agent tools are written into the system prompt: react_en, react_zh, hermes (alias qwen); default: the "
-        "template family's own format (hermes for Qwen2.5/Qwen3, react_en otherwise).", default=None)
-    norm_bbox: Optional[Literal['norm1000', 'none']] = _help('Bounding box scaling.', default=None)
+        'Agent format of tools and tool calls: react_en, react_zh, toolbench, hermes (alias qwen), glm4, glm4_0414, '
+        'llama3, deepseek, mistral, qwen_en, qwen_zh, qwen_en_parallel, qwen_zh_parallel; default: the template '
+        "family's official format (hermes for Qwen2.5/Qwen3, llama3 for Llama 3.1/3.2, glm4, deepseek), else react_en.",
+        default=None)
+    norm_bbox: Optional[Literal['norm1000', 'none']] = _help('Bounding box scaling of grounding tasks (multimodal; '
+                                                             'refused here).', default=None)
     padding_side: Literal['left', 'right'] = _help('Padding side of training batches.', default='right')
-    loss_scale: str = _help("Token loss weights: default, last_round, all, or an agent scheme (react, ...).",
-                            default='default')
+    loss_scale: str = _help('Token loss weights: default, last_round, all, or an agent scheme: react, qwen, hermes, '
+                            'agentflan, alpha_umi.', default='default')
     sequence_parallel_size: int = _help('Sequence parallel size.', default=1)
     use_chat_template: bool = _help('Chat template (true) or generation template (false; `swift pt`).',
                                     default=True)
@@ -106,8 +115,9 @@ class TemplateArguments:
     def validate(self):
         if self.max_length is not None and self.max_length < 1:
             raise ArgumentError(f'--max_length must be positive, got {self.max_length}.')
-        if self.sequence_parallel_size != 1:
-            raise ArgumentError('--sequence_parallel_size > 1 is not supported in this version.')
+        # training commands (they have --deepspeed) check it with the distributed engine, see swift/distributed
+        if self.sequence_parallel_size != 1 and not hasattr(self, 'deepspeed'):
+            raise ArgumentError('--sequence_parallel_size applies to training (swift sft/pt/rlhf) only.')
 
 
 @dataclass

@@ -1,11 +1,11 @@
 """`swift infer` arguments: the base arguments plus the merge, vLLM and LMDeploy groups of ms-swift 3.x."""
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal, Optional, Union
 
 from swift.utils import ArgumentError
-from .base_args import ARGS_FILE, BaseArguments, _json_arg
+from .base_args import ARGS_FILE, BaseArguments, _default_of, _json_arg
 from .groups import MergeArguments, _help
 
 ADAPTER_CONFIG = 'adapter_config.json'
@@ -45,15 +45,24 @@ class LmdeployArguments:
             raise ArgumentError(f'--quant_policy must be 0, 4 or 8, got {self.quant_policy}.')
 
 
+_SAVES_NOTHING = ('not read: --merge_lora merges in memory and saves nothing here; write merged weights with '
+                  '`swift export --merge_lora true`; drop it.')
+
+
 @dataclass
 class InferArguments(MergeArguments, VllmArguments, LmdeployArguments, BaseArguments):
     """Arguments of `swift infer`: chat in the terminal, or run a dataset through a model."""
     group_title = 'inference arguments'
+    rejected_fields = {
+        'safe_serialization': _SAVES_NOTHING, 'max_shard_size': _SAVES_NOTHING,
+        'ddp_backend': 'not supported: inference starts no process group in this version; drop it.',
+    }
     ckpt_dir: Optional[str] = _help('A checkpoint dir: sets --adapters when it holds adapter_config.json, else '
                                     '--model (ms-swift 2 style).', default=None)
     infer_backend: Literal['pt', 'vllm', 'lmdeploy'] = _help('Inference engine.', default='pt')
     max_batch_size: int = _help('Rows per batch of the pt engine.', default=1)
-    ddp_backend: Optional[str] = _help('Distributed backend for multi-process pt inference.', default=None)
+    ddp_backend: Optional[str] = _help('Distributed backend of multi-process inference (refused: none here).',
+                                       default=None)
     result_path: Optional[str] = _help('Result jsonl; default <checkpoint>/infer_result/<time>.jsonl when the '
                                        'checkpoint has args.json, else ./result/<time>.jsonl.', default=None)
     metric: Optional[Literal['acc', 'rouge']] = _help('Score the dataset results: acc or rouge.', default=None)
@@ -75,8 +84,19 @@ class InferArguments(MergeArguments, VllmArguments, LmdeployArguments, BaseArgum
             raise ArgumentError(f'--max_batch_size must be >= 1, got {self.max_batch_size}.')
         if self.val_dataset_sample is not None and self.val_dataset_sample < 1:
             raise ArgumentError(f'--val_dataset_sample must be >= 1, got {self.val_dataset_sample}.')
+        self._validate_backend_flags()
         if self.merge_lora and self.infer_backend == 'pt' and not (self.adapters or self.ckpt_dir):
             raise ArgumentError('--merge_lora true needs --adapters (or --ckpt_dir of an adapter checkpoint).')
+
+    def _validate_backend_flags(self):
+        """A vLLM/LMDeploy/pt-only flag set for another --infer_backend would be ignored: refuse it."""
+        groups = {'vllm': [f for f in fields(VllmArguments)], 'lmdeploy': [f for f in fields(LmdeployArguments)],
+                  'pt': [f for f in fields(InferArguments) if f.name == 'max_batch_size']}
+        for backend, group in groups.items():
+            for f in group:
+                if backend != self.infer_backend and getattr(self, f.name) != _default_of(f):
+                    raise ArgumentError(f'--{f.name} applies to --infer_backend {backend} only (this run uses '
+                                        f'{self.infer_backend}); drop it or pass --infer_backend {backend}.')
 
     def resolve(self):
         self._resolve_ckpt_dir()
@@ -94,7 +114,7 @@ class InferArguments(MergeArguments, VllmArguments, LmdeployArguments, BaseArgum
             self.model = self.ckpt_dir
 
     def _args_json_dir(self) -> Optional[str]:
-        from swift.infer.utils import parse_adapters  # the engine's own reading of `name=path`
+        from swift.utils import parse_adapters  # the engines read `name=path` the same way
         for path in parse_adapters(self.adapters).values():
             if os.path.isfile(os.path.join(path, ARGS_FILE)):
                 return path

@@ -12,12 +12,20 @@ import types
 import typing
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Type, TypeVar
 
-from swift.utils import ArgumentError, closest
+from swift.utils import ArgumentError, closest, get_logger
 
+logger = get_logger()
 T = TypeVar('T')
-# Flags that name the same field (ms-swift 4.x renamed train_type to tuner_type).
-ALIASES = {'train_type': ['tuner_type']}
+# Other spellings of our (ms-swift 3.x reference) names, as ms-swift's own examples and later releases write them.
+ALIASES = {
+    'train_type': ['tuner_type'],  # ms-swift 4.x
+    'init_weights': ['init_lora_weights'],  # the PiSSA/OLoRA examples
+    'tools_prompt': ['agent_template'],  # ms-swift >= 3.5
+    'vllm_max_model_len': ['vllm_max_model_length'],  # trl's GRPOConfig name
+}
+_ALIAS_OF = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
 _NONE = ('none', 'null')
+_logged_aliases = set()
 
 
 def parse_bool(value: str) -> bool:
@@ -94,7 +102,8 @@ def _kwargs_for(field: dataclasses.Field) -> Dict[str, Any]:
     literal = next((m for m in members if typing.get_origin(m) is typing.Literal), None)
     if literal is not None:
         kwargs['choices'] = [c for c in typing.get_args(literal) if c is not False]
-    kwargs['type'] = _optional(parse) if (nullable or field.default is None) else parse
+    keeps_none = literal is not None and 'none' in kwargs['choices']  # e.g. --norm_bbox none is a value
+    kwargs['type'] = _optional(parse) if (nullable or field.default is None) and not keeps_none else parse
     return kwargs
 
 
@@ -192,6 +201,15 @@ def _split_config(argv: List[str]) -> Tuple[Optional[str], List[str]]:
     return None, argv
 
 
+def _log_aliases(argv: List[str]) -> None:
+    """One info line per alias spelling, the first time it is used in this process."""
+    for token in argv:
+        key = token[2:].split('=', 1)[0] if token.startswith('--') else None
+        if key in _ALIAS_OF and key not in _logged_aliases:
+            _logged_aliases.add(key)
+            logger.info(f'--{key} is read as --{_ALIAS_OF[key]} (the name this version documents).')
+
+
 def _check_unknown(parser, cls, unknown: List[str], source: str):
     names = [f.name for f in dataclasses.fields(cls) if f.init]
     names += [a for aliases in ALIASES.values() for a in aliases]
@@ -213,11 +231,14 @@ def parse_args(cls: Type[T], argv: Optional[Sequence[str]] = None, prog: str = '
     parser = build_parser(cls, prog)
     values: Dict[str, Any] = {}
     if config_path:
-        cfg_ns, unknown = parser.parse_known_args(config_to_argv(load_config_file(config_path)))
+        cfg_argv = config_to_argv(load_config_file(config_path))
+        cfg_ns, unknown = parser.parse_known_args(cfg_argv)
         _check_unknown(parser, cls, unknown, f' in {config_path}')
+        _log_aliases(cfg_argv)
         values.update(vars(cfg_ns))
     ns, unknown = parser.parse_known_args(argv)
     _check_unknown(parser, cls, unknown, '')
+    _log_aliases(argv)
     values.update(vars(ns))
     values.pop('config', None)
     return cls(**values)

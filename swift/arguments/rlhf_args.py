@@ -1,11 +1,13 @@
 """Arguments of `swift rlhf`: TrainArguments plus the RLHF, reward-model, PPO and GRPO groups (ms-swift 3.x)."""
+import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import List, Literal, Optional
 
 import torch
 
-from swift.utils import ArgumentError
+from swift.utils import ArgumentError, get_logger
+from .base_args import _default_of
 from .groups import _help, _list
 from .train_args import TrainArguments
 
@@ -18,15 +20,21 @@ LOSS_TYPES = {
     'kto': ('kto', 'apo_zero_unpaired'),
     'grpo': ('grpo', 'dapo', 'dr_grpo', 'bnpo', 'cispo', 'sapo', 'luspo', 'vespo'),
 }
+logger = get_logger()
 REF_MODEL_TYPES = ('dpo', 'kto', 'ppo')  # algorithms with a reference model
+_TRL_VLLM = ('not supported: trl 1.16 runs GRPO\'s vLLM inside each training process (--vllm_mode colocate) or as a '
+             '`trl vllm-serve` server (--vllm_mode server) and has no such knob; drop it.')
+_SFT_ONLY = 'not read by swift rlhf: it applies to swift sft/pt only; drop it.'
+_NO_SAMPLING = ('not read by swift rlhf: rollouts sample with --temperature, --top_k, --top_p and '
+                '--repetition_penalty only; drop it.')
 
 
 @dataclass
 class RLHFGroup:
     group_title = 'rlhf arguments'
     rlhf_type: Literal[RLHF_TYPES] = _help('Alignment algorithm.', default='dpo')
-    ref_model: Optional[str] = _help('Reference model (needed for full-parameter dpo/kto/ppo; with adapters the '
-                                     'frozen base is the reference).', default=None)
+    ref_model: Optional[str] = _help('Reference model of dpo/kto/ppo; default: --model for full-parameter training; '
+                                     'with adapters the frozen base is the reference.', default=None)
     ref_model_type: Optional[str] = _help('model_type of --ref_model.', default=None)
     ref_model_revision: Optional[str] = _help('Hub revision of --ref_model.', default=None)
     beta: Optional[float] = _help('KL coefficient; default 2.0 for simpo, 0.04 for grpo, 0.1 otherwise.',
@@ -79,17 +87,30 @@ class GRPOGroup:
     log_completions: bool = _help('Write the completions and rewards to output_dir/completions.jsonl.',
                                   default=False)
     use_vllm: bool = _help('Generate with vLLM (GPU only).', default=False)
-    num_infer_workers: int = _help('vLLM inference workers per node.', default=1)
-    vllm_device: List[str] = _list("vLLM devices, or 'auto'.")
-    vllm_gpu_memory_utilization: float = _help('vLLM pass-through.', default=0.9)
-    vllm_max_model_len: Optional[int] = _help('vLLM pass-through.', default=None)
-    vllm_max_num_seqs: int = _help('vLLM pass-through.', default=256)
-    vllm_enforce_eager: bool = _help('vLLM pass-through.', default=False)
-    vllm_limit_mm_per_prompt: Optional[str] = _help('vLLM pass-through (JSON).', default=None)
-    vllm_enable_prefix_caching: bool = _help('vLLM pass-through.', default=True)
+    vllm_mode: Literal['colocate', 'server'] = _help(
+        "ms-swift >= 3.5: 'colocate' (vLLM in each training process) or 'server' (a running `trl vllm-serve`).",
+        default='colocate')
+    vllm_server_host: Optional[str] = _help("--vllm_mode server: the server's host.", default=None)
+    vllm_server_port: int = _help("--vllm_mode server: the server's port.", default=8000)
+    vllm_tensor_parallel_size: int = _help('--vllm_mode colocate: tensor parallel size of vLLM.', default=1)
+    num_infer_workers: int = _help('ms-swift 3.2 vLLM workers per node (refused: see --vllm_mode).', default=1)
+    vllm_device: List[str] = _help("ms-swift 3.2 vLLM devices; 'auto' (trl places vLLM itself) is the only value "
+                                   'accepted: see --vllm_mode.', default_factory=lambda: ['auto'])
+    vllm_gpu_memory_utilization: float = _help('Fraction of GPU memory vLLM may use.', default=0.9)
+    vllm_max_model_len: Optional[int] = _help('Max context length of vLLM (alias --vllm_max_model_length).',
+                                              default=None)
+    vllm_max_num_seqs: int = _help('vLLM batch size (refused: trl sizes it from the batch size).', default=256)
+    vllm_enforce_eager: bool = _help('vLLM eager mode (refused: no trl knob).', default=False)
+    vllm_limit_mm_per_prompt: Optional[str] = _help('vLLM multimodal limits (refused: no trl knob).', default=None)
+    vllm_enable_prefix_caching: bool = _help('vLLM prefix caching (on, as vLLM does; false is refused).',
+                                             default=True)
     num_iterations: int = _help('Policy updates per generation batch.', default=1)
     epsilon: float = _help('Clip coefficient.', default=0.2)
-    async_generate: bool = _help('Asynchronous rollouts (not supported in this version).', default=False)
+    epsilon_high: Optional[float] = _help('Upper clip coefficient (DAPO clip-higher); default --epsilon.',
+                                          default=None)
+    scale_rewards: Literal['group', 'batch', 'none', 'true', 'false'] = _help(
+        'Advantage scaling by the reward std: group, batch or none (true = group, false = none).', default='group')
+    async_generate: bool = _help('Asynchronous rollouts (refused: not supported in this version).', default=False)
     cosine_min_len_value_wrong: float = _help('cosine reward: wrong answer at length 0.', default=0.0)
     cosine_max_len_value_wrong: float = _help('cosine reward: wrong answer at max length.', default=-0.5)
     cosine_min_len_value_correct: float = _help('cosine reward: correct answer at length 0.', default=1.0)
@@ -110,6 +131,22 @@ class RLHFArguments(GRPOGroup, PPOGroup, RewardModelGroup, RLHFGroup, TrainArgum
     top_k: Optional[int] = _help('Top-k of ppo/grpo rollouts.', default=50)
     top_p: Optional[float] = _help('Top-p of ppo/grpo rollouts.', default=0.9)
     repetition_penalty: Optional[float] = _help('Repetition penalty of ppo/grpo rollouts.', default=1.)
+    rejected_fields = {
+        'top_k': None, 'top_p': None, 'repetition_penalty': None,  # rollouts read these
+        **{name: _NO_SAMPLING for name in ('num_beams', 'stream', 'stop_words', 'logprobs', 'top_logprobs')},
+        **{name: _TRL_VLLM for name in ('num_infer_workers', 'vllm_device', 'vllm_max_num_seqs', 'vllm_enforce_eager',
+                                        'vllm_limit_mm_per_prompt', 'vllm_enable_prefix_caching')},
+        'async_generate': 'not supported in this version: rollouts are generated synchronously; drop it.',
+        'max_new_tokens': 'not read by swift rlhf: the rollout length is --max_completion_length (grpo) or '
+                          '--response_length (ppo); drop it.',
+        **{name: _SFT_ONLY for name in ('packing', 'predict_with_generate', 'sortish_sampler', 'generation_max_length',
+                                        'generation_num_beams', 'generation_config', 'acc_strategy',
+                                        'include_effective_tokens_per_second')},
+    }
+
+    def __post_init__(self):
+        TrainArguments.__post_init__(self)
+        self.scale_rewards = {'true': 'group', 'false': 'none'}.get(self.scale_rewards, self.scale_rewards)
 
     def validate(self):
         TrainArguments.validate(self)
@@ -124,15 +161,13 @@ class RLHFArguments(GRPOGroup, PPOGroup, RewardModelGroup, RLHFGroup, TrainArgum
                                 '--loss_type values: give one weight per loss.')
         if self.ref_model and kind not in REF_MODEL_TYPES:
             raise ArgumentError(f'--ref_model is used by {", ".join(REF_MODEL_TYPES)} only; drop it for {kind}.')
-        if kind in REF_MODEL_TYPES and self.train_type == 'full' and not self.ref_model:
-            raise ArgumentError(f'Full-parameter {kind} needs a frozen reference: pass --ref_model (usually the '
-                                'same as --model), or train an adapter (--train_type lora).')
         if kind == 'ppo' and not self.reward_model:
             raise ArgumentError('--rlhf_type ppo needs --reward_model (e.g. the output of --rlhf_type rm).')
-        if self.packing:
-            raise ArgumentError('--packing is for sft only: drop it for swift rlhf.')
         if kind == 'grpo':
             self._validate_grpo()
+
+    def _validate_generation(self):
+        pass  # rollouts read --temperature; --max_new_tokens is in rejected_fields
 
     def _validate_grpo(self):
         if not self.reward_funcs and not self.reward_model:
@@ -151,8 +186,30 @@ class RLHFArguments(GRPOGroup, PPOGroup, RewardModelGroup, RLHFGroup, TrainArgum
                                 f'{self.num_generations}: set --per_device_train_batch_size to a multiple of it.')
         if self.use_vllm and not torch.cuda.is_available():
             raise ArgumentError('--use_vllm needs a CUDA GPU: drop --use_vllm to generate with transformers.')
-        if self.async_generate:
-            raise ArgumentError('--async_generate is not supported in this version: drop it.')
+        for f in fields(GRPOGroup):
+            if f.name.startswith('vllm_') and not self.use_vllm and getattr(self, f.name) != _default_of(f):
+                raise ArgumentError(f'--{f.name} applies with --use_vllm true only; add that flag or drop this one.')
+        if self.use_vllm and self.vllm_mode == 'server' and not self.vllm_server_host:
+            raise ArgumentError('--vllm_mode server needs --vllm_server_host (where `trl vllm-serve` runs).')
+        eval_batch = self.per_device_eval_batch_size * _world_size()
+        if eval_batch % self.num_generations and self.per_device_eval_batch_size != 1 and self._will_evaluate():
+            raise ArgumentError(f'GRPO evaluates whole groups: --per_device_eval_batch_size '
+                                f'{self.per_device_eval_batch_size} x {_world_size()} processes must be a multiple of '
+                                f'--num_generations {self.num_generations}; set --per_device_eval_batch_size to a '
+                                'multiple of it (or --split_dataset_ratio 0 for no evaluation).')
+
+    def _will_evaluate(self) -> bool:
+        return bool(self.val_dataset or self.split_dataset_ratio) and self.eval_strategy != 'no'
+
+    def _grpo_eval_batch_size(self) -> None:
+        """ms-swift's default eval batch of 1 cannot hold a group: use the smallest that holds whole groups."""
+        world = _world_size()
+        if (self.per_device_eval_batch_size * world) % self.num_generations == 0 or not self._will_evaluate():
+            return
+        size = self.num_generations // math.gcd(self.num_generations, world)
+        logger.info(f'GRPO evaluates whole groups of {self.num_generations} completions: '
+                    f'--per_device_eval_batch_size {self.per_device_eval_batch_size} -> {size}.')
+        self.per_device_eval_batch_size = size
 
     def resolve(self):
         TrainArguments.resolve(self)
@@ -162,6 +219,12 @@ class RLHFArguments(GRPOGroup, PPOGroup, RewardModelGroup, RLHFGroup, TrainArgum
             self.cosine_max_len = self.max_completion_length
         if self.rlhf_type == 'rm' and self.num_labels is None:
             self.num_labels, self.task_type = 1, 'seq_cls'
+        if self.rlhf_type == 'grpo':
+            self._grpo_eval_batch_size()
+        if self.rlhf_type in REF_MODEL_TYPES and self.train_type == 'full' and not self.ref_model:
+            self.ref_model = self.model  # ms-swift: the frozen reference of full training is a copy of --model
+            logger.info(f'Full-parameter {self.rlhf_type}: the reference model is a frozen copy of --model '
+                        f'{self.model} (set --ref_model to use another).')
 
 
 def _world_size() -> int:

@@ -4,7 +4,7 @@ import datetime as dt
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Literal, Optional
+from typing import Any, Dict, List, Literal, Optional, Union
 
 from transformers import Seq2SeqTrainingArguments
 
@@ -42,6 +42,9 @@ class Seq2SeqTrainingOverrides(Seq2SeqTrainingArguments):
     neftune_noise_alpha: Optional[float] = _help('NEFTune noise; 0 disables; typical 5, 10, 15.', default=0.)
     average_tokens_across_devices: bool = _help('All-reduce token counts for an exact loss across devices.',
                                                 default=False)
+    deepspeed: Optional[Union[dict, str]] = _help(
+        'DeepSpeed: zero0, zero1, zero2, zero2_offload, zero3, zero3_offload (built-in), a JSON file or string.',
+        default=None)
 
 
 @dataclass
@@ -49,7 +52,8 @@ class TrainExtras:
     group_title = 'training arguments'
     add_version: bool = _help("Put each run in output_dir/v<N>-<timestamp>.", default=True)
     resume_only_model: bool = _help('With --resume_from_checkpoint, load only the weights.', default=False)
-    check_model: bool = _help('Check local model files.', default=True)
+    check_model: bool = _help('Before loading, check that a local model dir holds every weight file its '
+                              '*.safetensors.index.json lists.', default=True)
     create_checkpoint_symlink: bool = _help("Create output_dir/best and output_dir/last symlinks.", default=False)
     loss_type: Optional[str] = _help('Loss plugin name; default: the model\'s own loss.', default=None)
     packing: bool = _help('Pack samples into max_length sequences (attention kept per sample).', default=False)
@@ -67,23 +71,38 @@ class TrainExtras:
     include_effective_tokens_per_second: bool = _help('Log tokens/s counting only non-pad tokens.',
                                                       default=False)
     dry_run: bool = _help('Stop after encoding: print one encoded sample and dataset statistics.', default=False)
+    zero_hpz_partition_size: Optional[int] = _help(
+        'ZeRO++ hierarchical partitioning: shard ZeRO-3 parameters within groups of this many ranks (a node).',
+        default=None)
+
+
+_NO_SAMPLING = ('not read by training: --predict_with_generate generates greedily or with --temperature, up to '
+                '--max_new_tokens; drop it.')
 
 
 @dataclass
 class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, BaseArguments):
     """Arguments of `swift sft`."""
     load_args: bool = _help('Read args.json from --adapters/--resume_from_checkpoint dirs.', default=False)
+    rejected_fields = {
+        **{name: _NO_SAMPLING for name in ('top_k', 'top_p', 'repetition_penalty', 'num_beams', 'stream',
+                                           'stop_words', 'logprobs', 'top_logprobs')},
+        # transformers' Trainer ignores it ("intended for your scripts"), and so do ours.
+        'do_predict': 'not read: training never predicts on a test set; run `swift infer --val_dataset ...` '
+                      'afterwards; drop it.',
+    }
 
     def __post_init__(self):
         BaseArguments.__post_init__(self)
+        if self.neat_packing:
+            self.packing = True  # our packing already keeps attention within each sample
 
     def validate(self):
         BaseArguments.validate(self)
         TunerArguments.validate(self)
+        self._validate_generation()
         if self.streaming and self.max_steps <= 0:
             raise ArgumentError('--streaming true needs --max_steps (a streamed dataset has no length).')
-        if self.neat_packing:
-            self.packing = True
         if self.resume_only_model and not self.resume_from_checkpoint:
             raise ArgumentError('--resume_only_model needs --resume_from_checkpoint.')
         if self.resume_from_checkpoint and not os.path.isdir(self.resume_from_checkpoint):
@@ -91,8 +110,19 @@ class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, Base
         if self.save_strategy == 'no' and self.create_checkpoint_symlink:
             raise ArgumentError('--create_checkpoint_symlink needs checkpoints: drop --save_strategy no.')
 
+    def _validate_generation(self):
+        """--max_new_tokens/--temperature are read by --predict_with_generate only."""
+        if self.predict_with_generate:
+            return
+        for f in dataclasses.fields(TrainExtras):
+            if f.name in ('max_new_tokens', 'temperature') and getattr(self, f.name) != f.default:
+                raise ArgumentError(f'--{f.name} is read by --predict_with_generate true only (generation during '
+                                    'evaluation); add that flag or drop this one.')
+
     def resolve(self):
         BaseArguments.resolve(self)
+        from swift.distributed import check_training_args
+        check_training_args(self)  # DeepSpeed config, FSDP, sequence parallel: before any weights load
         if self.learning_rate is None:
             self.learning_rate = 1e-5 if self.train_type == 'full' else 1e-4
         if self.lazy_tokenize is None:
@@ -128,6 +158,7 @@ class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, Base
         kwargs['report_to'] = [r for r in self.report_to if r != 'none'] or 'none'
         kwargs['remove_unused_columns'] = False  # the template's collator decides what the model sees
         kwargs['data_seed'] = self.data_seed
+        kwargs['use_liger_kernel'] = self.use_liger_kernel or self.use_liger  # ms-swift's name for HF's flag
         # transformers 5 renamed gradient_checkpointing*; ms-swift's names stay ours.
         for old, new in (('gradient_checkpointing', 'activation_checkpointing'),
                          ('gradient_checkpointing_kwargs', 'activation_checkpointing_kwargs')):

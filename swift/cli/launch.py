@@ -14,12 +14,8 @@ _PR_SET_PDEATHSIG = 1
 
 
 def torchrun_command(command: str, argv: List[str]) -> List[str]:
-    env = os.environ
-    cmd = [sys.executable, '-m', 'torch.distributed.run',
-           f'--nproc_per_node={env.get("NPROC_PER_NODE", "1")}', f'--nnodes={env.get("NNODES", "1")}',
-           f'--node_rank={env.get("NODE_RANK", "0")}', f'--master_addr={env.get("MASTER_ADDR", "127.0.0.1")}',
-           f'--master_port={env.get("MASTER_PORT", "29500")}']
-    return cmd + ['-m', 'swift.cli.main', command] + list(argv)
+    from swift.distributed.launch import LaunchPlan
+    return LaunchPlan.from_env(command, argv).torchrun_argv()
 
 
 def _die_with_parent():
@@ -47,7 +43,34 @@ def run_child(cmd: List[str]) -> int:
     return 128 - code if code < 0 else code  # a child killed by signal N exits as the shell reports it
 
 
+# The launcher parses and checks the arguments itself, so a bad flag fails once, in one line, before any worker.
+_ARGUMENTS = {'sft': 'SftArguments', 'pt': 'PtArguments', 'rlhf': 'RLHFArguments', 'infer': 'InferArguments'}
+
+
+def check_arguments(command: str, argv: List[str]):
+    """The parsed, validated arguments of `command` (None for a command without a known arguments class)."""
+    if command not in _ARGUMENTS:
+        return None
+    import swift.arguments
+    from swift.arguments import parse_args
+    args = parse_args(getattr(swift.arguments, _ARGUMENTS[command]), argv, prog=f'swift {command}')
+    args.validate()
+    if hasattr(args, 'deepspeed'):
+        from swift.distributed import check_training_args
+        check_training_args(args)
+    return args
+
+
 def run_torchrun(command: str, argv: List[str]) -> int:
-    cmd = torchrun_command(command, argv)
-    logger.info(f'Re-launching under torchrun: {" ".join(cmd)}')
-    return run_child(cmd)
+    """Check the environment, port and arguments, print the plan, then run torchrun (its workers die with it)."""
+    from swift.distributed.launch import LaunchPlan
+    plan = LaunchPlan.from_env(command, argv)
+    plan.check_port()
+    saved = os.environ.get('WORLD_SIZE')
+    os.environ['WORLD_SIZE'] = str(plan.world_size)  # checks that depend on the process count see the workers'
+    try:
+        args = check_arguments(command, argv)
+    finally:
+        os.environ.pop('WORLD_SIZE') if saved is None else os.environ.update(WORLD_SIZE=saved)
+    print(plan.describe(args), flush=True)
+    return run_child(plan.torchrun_argv())

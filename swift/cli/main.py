@@ -26,8 +26,10 @@ ROUTES: Dict[str, Route] = {
     'export': Route('swift.pipelines.export:export_main',
                     'Merge adapters, quantize, export GGUF/Ollama, push to a hub.'),
     'merge-lora': Route('swift.pipelines.export:merge_lora_main', 'Shortcut for `swift export --merge_lora true`.'),
-    'eval': Route(None, 'Evaluate a model or an OpenAI-compatible endpoint on benchmarks.'),
-    'sample': Route(None, 'Sample completions and score them with reward models.', True),
+    'eval': Route('swift.pipelines.eval:eval_main',
+                  'Evaluate a model or an OpenAI-compatible endpoint on benchmarks or dataset files.'),
+    'sample': Route('swift.pipelines.sample:sample_main',
+                    'Sample completions and score them with reward models.', True),
     'app': Route('swift.pipelines.app:app_main', 'A Gradio chat app in front of a model.'),
     'web-ui': Route('swift.pipelines.webui:webui_main', 'The Gradio web UI for training, inference and export.'),
     'list': Route('swift.cli.listing:list_main', 'List registered models, templates, datasets or plugins.'),
@@ -78,6 +80,9 @@ def cli_main(argv: Optional[List[str]] = None) -> int:
         return 0
     command, rest = argv[0], argv[1:]
     try:
+        if rest in (['--help'], ['-h']) and ROUTES.get(command, Route(None, '')).target:
+            from .help_cache import print_help
+            return print_help(command, lambda: _resolve(command))  # a cache hit imports none of its modules
         entry = _resolve(command)
         if _wants_torchrun(command):
             from .launch import run_torchrun

@@ -28,3 +28,24 @@ def rows_to_dataset(rows: List[Dict[str, Any]]) -> datasets.Dataset:
         keys.update(dict.fromkeys(row))
     columns = {k: _uniform_column(k, [row.get(k) for row in rows]) for k in keys}
     return datasets.Dataset.from_dict(columns)
+
+
+def _message_fields(dataset) -> set:
+    feature = dataset.features.get('messages')
+    inner = getattr(feature, 'feature', None)
+    if isinstance(feature, list) and feature:
+        inner = feature[0]
+    return set(inner) if isinstance(inner, dict) else set()
+
+
+def concatenate(parts: List[datasets.Dataset]) -> datasets.Dataset:
+    """concatenate_datasets, after giving every part the tool fields of messages when some part has them (a
+    tool-calling file next to a plain chat file)."""
+    from .messages import TOOL_FIELDS
+    if len(parts) == 1:
+        return parts[0]
+    if any(set(TOOL_FIELDS) <= _message_fields(p) for p in parts):
+        string = datasets.Value('string')
+        message = datasets.List({'role': string, 'content': string, **{k: string for k in TOOL_FIELDS}})
+        parts = [p.cast(datasets.Features({**p.features, 'messages': message})) for p in parts]
+    return datasets.concatenate_datasets(parts)

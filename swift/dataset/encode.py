@@ -15,19 +15,28 @@ from swift.utils import DatasetError, TemplateError
 
 ENCODED_COLUMNS = ('input_ids', 'labels', 'loss_scale', 'length')
 _MAX_RETRIES = 100
+_BATCH_ROWS = 256  # rows per batched tokenizer call
 # row -> encoded rows; each may carry 'length' (the tokens it costs, for statistics, packing and grouping)
 RowEncoder = Callable[[Dict[str, Any]], List[Dict[str, Any]]]
 
 
+def _columns(encoded: Dict[str, Any]) -> Dict[str, Any]:
+    out = {k: encoded.get(k) for k in ENCODED_COLUMNS}
+    if out['length'] is None:
+        out['length'] = len(out['input_ids'])
+    return out
+
+
 def sft_encoder(template) -> RowEncoder:
-    """input_ids/labels/loss_scale/length of a row, as `Template.encode` gives them."""
+    """input_ids/labels/loss_scale/length of a row, as `Template.encode` gives them. `encoder.batch(rows)` encodes
+    many rows with one tokenizer call (the same tokens; a TemplateError in place of a row it cannot use)."""
 
     def encode(row):
-        encoded = template.encode(row)
-        out = {k: encoded.get(k) for k in ENCODED_COLUMNS}
-        if out['length'] is None:
-            out['length'] = len(out['input_ids'])
-        return [out]
+        return [_columns(template.encode(row))]
+
+    def batch(rows):
+        return [e if isinstance(e, TemplateError) else [_columns(e)] for e in template.encode_batch(rows)]
+    encode.batch = batch
     return encode
 
 
@@ -139,11 +148,36 @@ def encode_dataset(dataset, template, *, num_proc: int = 1, strict: bool = False
 
 
 def _encode_chunk(indices: List[int], state: Dict[str, Any]) -> Tuple[List[dict], EncodeStats]:
-    stats, rows = EncodeStats(), []
-    for index in indices:
-        rows += encode_row(state['encoder'], state['dataset'][index], stats, state['strict'], f'row {index + 1}',
-                           state['keep_length'])
+    stats, rows, encoder = EncodeStats(), [], state['encoder']
+    dataset, strict, keep_length = state['dataset'], state['strict'], state['keep_length']
+    batch = getattr(encoder, 'batch', None)
+    if batch is None:
+        for index in indices:
+            rows += encode_row(encoder, dataset[index], stats, strict, f'row {index + 1}', keep_length)
+        return rows, stats
+    for start in range(0, len(indices), _BATCH_ROWS):
+        part = indices[start:start + _BATCH_ROWS]
+        for index, result in zip(part, batch(_rows(dataset, part))):
+            rows += encode_row(_given(result), None, stats, strict, f'row {index + 1}', keep_length)
     return rows, stats
+
+
+def _rows(dataset, indices: List[int]) -> List[Dict[str, Any]]:
+    """The rows at `indices`; a contiguous range is read as one column slice (far faster than row by row)."""
+    if indices != list(range(indices[0], indices[-1] + 1)) or not isinstance(dataset, hf_datasets.Dataset):
+        return [dataset[i] for i in indices]
+    columns = dataset[indices[0]:indices[-1] + 1]
+    return [dict(zip(columns, values)) for values in zip(*columns.values())]
+
+
+def _given(result) -> RowEncoder:
+    """A row encoder returning (or raising) a result computed in a batch, so encode_row handles it as usual."""
+
+    def encoder(_row):
+        if isinstance(result, TemplateError):
+            raise result
+        return result
+    return encoder
 
 
 class LazyEncodedDataset(torch.utils.data.Dataset):

@@ -11,7 +11,7 @@ from swift.utils import DatasetError, did_you_mean
 
 from .builtin import SelfCognitionPreprocessor
 from .hub import load_from_hub
-from .arrow import rows_to_dataset
+from .arrow import concatenate, rows_to_dataset
 from .files import list_files, loc_kind, read_file
 from .meta import DATASET_MAPPING, DatasetMeta, SubsetDataset, get_dataset_meta
 from .parallel import preprocess_items
@@ -133,7 +133,7 @@ def _stream(items: ItemsFactory, func: Any, ctx: LoadContext, source: str, kind:
 
 def _load_local(path: str, func: Any, ctx: LoadContext) -> AnyDataset:
     parts = [_run_rows(lambda f=f: read_file(f), func, ctx, f, loc_kind(f)) for f in list_files(path)]
-    return parts[0] if len(parts) == 1 else hf_datasets.concatenate_datasets(parts)
+    return concatenate(parts)
 
 
 def _load_hub(meta: DatasetMeta, subset: SubsetDataset, func: Any, ctx: LoadContext, registered: bool):
@@ -147,7 +147,7 @@ def _load_hub(meta: DatasetMeta, subset: SubsetDataset, func: Any, ctx: LoadCont
                             registered=registered)
         source = f'{dataset_id}:{subset.subset}[{split}]'
         parts.append(_run_rows(lambda raw=raw: enumerate(raw, 1), func, ctx, source, 'row'))
-    return parts[0] if len(parts) == 1 else hf_datasets.concatenate_datasets(parts)
+    return concatenate(parts)
 
 
 def load_one(syntax: DatasetSyntax, ctx: LoadContext) -> AnyDataset:
@@ -159,7 +159,7 @@ def load_one(syntax: DatasetSyntax, ctx: LoadContext) -> AnyDataset:
             parts.append(_load_local(_source_dir(meta, subset), func, ctx))
         else:
             parts.append(_load_hub(meta, subset, func, ctx, registered))
-    return parts[0] if len(parts) == 1 else hf_datasets.concatenate_datasets(parts)
+    return concatenate(parts)
 
 
 def sample_dataset(dataset: AnyDataset, n: Optional[int], rng: np.random.RandomState) -> AnyDataset:
@@ -192,7 +192,7 @@ def _concat(parts: List[AnyDataset]) -> Optional[AnyDataset]:
     parts = [p for p in parts if p is not None]
     if not parts:
         return None
-    return parts[0] if len(parts) == 1 else hf_datasets.concatenate_datasets(parts)
+    return concatenate(parts)
 
 
 def load_dataset(datasets: Union[str, Sequence[str]], *, split_dataset_ratio: float = 0., seed: int = 42,

@@ -27,6 +27,10 @@ def check_mergeable(adapters: List[str]) -> None:
             raise ArgumentError(f'nothing to merge: {path} is a full model (full or llamapro training saves the '
                                 f'whole model); use it directly as --model {path}.')
         config = read_adapter_config(path)  # raises one line when there is no adapter_config.json
+        if config.get('peft_type') in ('SWIFT_REFT', 'SWIFT_ADAPTER'):
+            raise ArgumentError(f'--adapters {path}: {config["peft_type"][6:].lower()} changes activations through '
+                                'added modules and cannot be merged into the weights; serve it with --adapters '
+                                'instead.')
         if config.get('peft_type') in ('PROMPT_TUNING', 'PREFIX_TUNING', 'P_TUNING'):
             raise ArgumentError(f'--adapters {path}: {config["peft_type"].lower()} adds virtual tokens and cannot '
                                 'be merged into the weights; serve it with --adapters instead.')

@@ -6,7 +6,7 @@ from .engine import InferEngine
 from .protocol import (AdapterRequest, ChatCompletionResponse, ChatCompletionResponseChoice,
                        ChatCompletionResponseStreamChoice, ChatCompletionStreamResponse, ChatMessage, DeltaMessage,
                        InferRequest, RequestConfig, UsageInfo, random_uuid)
-from .tool_call import parse_tool_calls, tool_call_format
+from .tool_call import parse_output, streamable, tool_call_format
 from .utils import end_token_ids, logprob_entry, text_stop_words
 
 
@@ -38,7 +38,7 @@ class GpuEngine(InferEngine):
         self.model_name = str(self.model_dir).rstrip('/').split('/')[-1]
         self.default_config = default_config or RequestConfig()
         self.end_ids = end_token_ids(self.tokenizer, template, None)
-        self.tool_format = tool_call_format(template.tools_prompt)
+        self.tool_format = tool_call_format(template)
 
     def _merge(self, config: Optional[RequestConfig]) -> RequestConfig:
         config = (config or RequestConfig()).with_defaults(self.default_config)
@@ -48,26 +48,29 @@ class GpuEngine(InferEngine):
     async def infer_async(self, infer_request: InferRequest, request_config: Optional[RequestConfig] = None, *,
                           adapter_request: Optional[AdapterRequest] = None):
         config = self._merge(request_config)
-        ids = self.template.encode(infer_request.to_row(), mode='infer')['input_ids']
+        row = infer_request.to_row()
+        ids = self.template.encode(row, mode='infer')['input_ids']
+        prefill = self.template.tool_prefill(row)  # a forced tool call's start, part of the output
         outputs = self._generate(ids, config, adapter_request)
         request_id = f'chatcmpl-{random_uuid()}'
         if config.stream:
-            return self._stream(outputs, infer_request, config, len(ids), request_id)
+            return self._stream(outputs, infer_request, config, len(ids), request_id, prefill)
         last = None
         async for last in outputs:
             pass
-        return self._response(last, infer_request, config, len(ids), request_id)
+        return self._response(last, infer_request, config, len(ids), request_id, prefill)
 
-    def _response(self, outs: List[Output], request, config, n_prompt, request_id) -> ChatCompletionResponse:
+    def _response(self, outs: List[Output], request, config, n_prompt, request_id,
+                  prefill: str = '') -> ChatCompletionResponse:
         choices = []
         for o in outs:
-            content, calls = parse_tool_calls(o.text, self.tool_format) if request.tools else (o.text, None)
+            content, calls = parse_output(request, o.text, self.tool_format, prefill)
             logprobs = {'content': o.logprobs} if config.logprobs else None
             choices.append(ChatCompletionResponseChoice(o.index, ChatMessage('assistant', content, calls),
                                                         'tool_calls' if calls else o.finish_reason, logprobs))
         return ChatCompletionResponse(self.model_name, choices, _usage(outs, n_prompt), id=request_id)
 
-    async def _stream(self, outputs, request, config, n_prompt, request_id):
+    async def _stream(self, outputs, request, config, n_prompt, request_id, prefill: str = ''):
         sent: Dict[int, tuple] = {}  # index -> (characters, logprob entries) already sent
         try:
             async for outs in outputs:
@@ -76,15 +79,18 @@ class GpuEngine(InferEngine):
                     chars, n_lp = sent.get(o.index, (0, 0))
                     if chars == -1:
                         continue
-                    delta = DeltaMessage('assistant' if o.index not in sent else None, o.text[chars:])
+                    upto = max(chars, streamable(request, o.text, self.tool_format, prefill)) if request.tools \
+                        else len(o.text)
+                    delta = DeltaMessage('assistant' if o.index not in sent else None, o.text[chars:upto])
                     if o.finish_reason and request.tools:
-                        content, delta.tool_calls = parse_tool_calls(o.text, self.tool_format)
-                        delta.content = (content or '')[chars:] if delta.tool_calls else delta.content
+                        content, delta.tool_calls = parse_output(request, o.text, self.tool_format, prefill)
+                        delta.content = (content or '')[chars:]
+                        upto = len(o.text)
                     finish = ('tool_calls' if delta.tool_calls else o.finish_reason) if o.finish_reason else None
                     new_lp = o.logprobs[n_lp:]
                     if not (delta.content or finish or new_lp):
                         continue
-                    sent[o.index] = (-1 if finish else len(o.text), len(o.logprobs))
+                    sent[o.index] = (-1 if finish else upto, len(o.logprobs))
                     logprobs = {'content': new_lp} if config.logprobs else None
                     choices.append(ChatCompletionResponseStreamChoice(o.index, delta, finish, logprobs))
                 if choices:

@@ -43,6 +43,10 @@ class InferClient(InferEngine):
                     presence_penalty=config.presence_penalty, frequency_penalty=config.frequency_penalty)
         if request.tools:
             body['tools'] = request.tools
+            if request.tool_choice is not None:
+                body['tool_choice'] = request.tool_choice
+            if not request.parallel_tool_calls:
+                body['parallel_tool_calls'] = False
         if config.logprobs:
             body.update(logprobs=True, top_logprobs=config.top_logprobs)
         if config.stream:

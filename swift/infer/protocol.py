@@ -4,6 +4,7 @@ Engine-side types are dataclasses (`to_dict()` gives the OpenAI JSON); the serve
 (`ChatCompletionRequest`, `CompletionRequest`) are pydantic models that convert to `InferRequest` + `RequestConfig`.
 """
 import dataclasses
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ class InferRequest(_ToDict):
     """One conversation: OpenAI messages (roles system/user/assistant/tool) and optional OpenAI tool schemas."""
     messages: List[Dict[str, Any]]
     tools: Optional[List[Dict[str, Any]]] = None
+    tool_choice: Union[str, Dict[str, Any], None] = None  # 'auto', 'required' or a named function
+    parallel_tool_calls: bool = True  # False: only the first tool call is returned
 
     def to_row(self) -> Dict[str, Any]:
         """The canonical dataset row the template encodes."""
@@ -47,7 +50,13 @@ class InferRequest(_ToDict):
         row = {'messages': messages}
         if self.tools:
             row['tools'] = self.tools
+            if self.tool_choice not in (None, 'auto'):
+                row['tool_choice'] = self.tool_choice
         return row
+
+    def tool_names(self) -> List[str]:
+        tools = json.loads(self.tools) if isinstance(self.tools, str) else self.tools  # a dataset row's JSON text
+        return [(t.get('function') or t).get('name') for t in tools or [] if isinstance(t, dict)]
 
 
 @dataclass
@@ -238,16 +247,19 @@ class ChatCompletionRequest(_OpenAIRequest):
     messages: List[Dict[str, Any]]
     tools: Optional[List[Dict[str, Any]]] = None
     tool_choice: Union[str, Dict[str, Any], None] = None
+    parallel_tool_calls: Optional[bool] = None
     max_completion_tokens: Optional[int] = None
     logprobs: bool = False
     top_logprobs: Optional[int] = None
 
     def parse(self) -> Tuple[InferRequest, RequestConfig]:
-        tools = None if self.tool_choice == 'none' else self.tools
+        tools = None if self.tool_choice == 'none' else self.tools  # 'none': the model sees no tools
         config = self._config(self.logprobs, self.top_logprobs)
         if config.max_tokens is None:
             config.max_tokens = self.max_completion_tokens
-        return InferRequest(messages=list(self.messages), tools=tools), config
+        choice = None if self.tool_choice == 'none' else self.tool_choice
+        return InferRequest(messages=list(self.messages), tools=tools, tool_choice=choice,
+                            parallel_tool_calls=self.parallel_tool_calls is not False), config
 
 
 class CompletionRequest(_OpenAIRequest):

@@ -12,7 +12,7 @@ from collections import deque
 from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence, Union
 
-from swift.utils import ArgumentError, get_logger, pad_token_id
+from swift.utils import ArgumentError, get_logger, pad_token_id, parse_adapters
 from .engine import InferEngine
 from .protocol import AdapterRequest, InferRequest, RequestConfig
 from .pt_attention import use_decode_attention
@@ -20,7 +20,7 @@ from .pt_batch import DecodeBatch
 from .pt_job import DONE, Job, beam_search
 from .pt_prefix import PrefixStore
 from .tool_call import tool_call_format
-from .utils import end_token_ids, parse_adapters
+from .utils import end_token_ids
 
 logger = get_logger()
 
@@ -69,7 +69,7 @@ class PtEngine(InferEngine):
         self.max_model_len = template.max_length or getattr(info, 'max_model_len', None) or getattr(
             model.config, 'max_position_embeddings', None) or 1 << 31
         self.end_ids = end_token_ids(self.tokenizer, template, self.generation_config)
-        self.tool_format = tool_call_format(template.tools_prompt)
+        self.tool_format = tool_call_format(template)
         self.default_adapter = 'default' if getattr(model, 'peft_config', None) and 'default' in model.peft_config \
             else None
         self.adapters: Dict[str, str] = {}
@@ -85,7 +85,13 @@ class PtEngine(InferEngine):
     def add_adapter(self, name: str, path: str) -> None:
         """Load a LoRA adapter under `name` (the first unnamed one, 'default', becomes the default)."""
         from peft import PeftModel
-        if isinstance(self.model, PeftModel):
+        from swift.tuners import hook_tuner_type, load_hook_tuner
+        if hook_tuner_type(path):  # adapter / reft: hooks on the model, always active
+            if self.adapters or isinstance(self.model, PeftModel):
+                raise ArgumentError(f'--adapters {path} ({hook_tuner_type(path)}) changes the model itself: '
+                                    'serve it alone, without other adapters.')
+            self.model = load_hook_tuner(self.model, path).eval()
+        elif isinstance(self.model, PeftModel):
             self.model.load_adapter(path, adapter_name=name)
         else:
             self.model = PeftModel.from_pretrained(self.model, path, adapter_name=name).eval()

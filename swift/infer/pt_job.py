@@ -9,7 +9,7 @@ from .protocol import (ChatCompletionResponse, ChatCompletionResponseChoice, Cha
                        UsageInfo, random_uuid)
 from .pt_batch import Choice
 from .sampling import SamplingParams
-from .tool_call import parse_tool_calls, streamable_len
+from .tool_call import parse_output, streamable
 from .utils import text_stop_words
 
 DONE = object()  # end of a stream
@@ -22,7 +22,9 @@ class Job:
         self.id = f'chatcmpl-{random_uuid()}'
         self.tokenizer = engine.tokenizer
         self.config = config = _resolve(config, engine.default_config, engine.generation_config)
-        self.input_ids = engine.template.encode(request.to_row(), mode='infer')['input_ids']
+        row = request.to_row()
+        self.input_ids = engine.template.encode(row, mode='infer')['input_ids']
+        self.prefill = engine.template.tool_prefill(row)  # a forced tool call's start, part of the output
         room = engine.max_model_len - len(self.input_ids)
         if room <= 0:
             raise ArgumentError(f'The prompt has {len(self.input_ids)} tokens, which leaves no room to generate '
@@ -65,9 +67,7 @@ class Job:
     def response(self) -> ChatCompletionResponse:
         choices = []
         for c in self.choices:
-            content, tool_calls = c.text, None
-            if self.request.tools:
-                content, tool_calls = parse_tool_calls(c.text, self.engine.tool_format)
+            content, tool_calls = parse_output(self.request, c.text, self.engine.tool_format, self.prefill)
             choices.append(ChatCompletionResponseChoice(
                 c.index, ChatMessage('assistant', content, tool_calls), 'tool_calls' if tool_calls else
                 c.finish_reason, {'content': c.logprobs} if self.config.logprobs else None))
@@ -99,10 +99,10 @@ class Job:
         sent = self._streamed.get(c.index, 0)
         text = c.decoder.text
         if not c.finished:
-            upto = max(sent, streamable_len(text, self.engine.tool_format))
+            upto = max(sent, streamable(self.request, text, self.engine.tool_format, self.prefill))
             self._streamed[c.index] = upto
             return DeltaMessage(role, text[sent:upto])
-        content, tool_calls = parse_tool_calls(text, self.engine.tool_format)
+        content, tool_calls = parse_output(self.request, text, self.engine.tool_format, self.prefill)
         rest = (content or '')[sent:] if (content or '').startswith(text[:sent]) else ''
         return DeltaMessage(role, rest, tool_calls)
 

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from swift.utils import SwiftError, get_logger
 from .server_protocol import (OpenAIError, ServerStats, check_model, parse_chat_request, parse_completion_request,
-                              to_jsonable)
+                              split_tool_call_deltas, to_jsonable)
 
 logger = get_logger()
 
@@ -94,11 +94,11 @@ async def _sse(server: _Server, request: Request, first, chunks: AsyncIterator, 
             data = to_jsonable(chunk.to_completion() if completion else chunk)
             data['model'] = model
             data.pop('usage', None)
-            _index_tool_calls(data)
             if include_usage:
                 data['usage'] = None
-            if data['choices']:
-                yield f'data: {json.dumps(data, ensure_ascii=False)}\n\n'
+            for part in split_tool_call_deltas(data):
+                if part['choices']:
+                    yield f'data: {json.dumps(part, ensure_ascii=False)}\n\n'
             if await request.is_disconnected():
                 return
         usage = to_jsonable(last.usage) if last is not None else None
@@ -114,13 +114,6 @@ async def _sse(server: _Server, request: Request, first, chunks: AsyncIterator, 
         server.stats.running -= 1
         with anyio.CancelScope(shield=True):  # a cancelled stream must still release its engine slot
             await chunks.aclose()
-
-
-def _index_tool_calls(chunk: Dict[str, Any]) -> None:
-    """OpenAI stream deltas number their tool calls (`index`), so clients can assemble them."""
-    for choice in chunk['choices']:
-        for k, call in enumerate((choice.get('delta') or {}).get('tool_calls') or []):
-            call.setdefault('index', k)
 
 
 async def _start(server: _Server, request: Request, infer_request, config, adapter):

@@ -1,7 +1,7 @@
 """Request validation, OpenAI error bodies and throughput counters for swift/infer/server.py."""
 import asyncio
 import time
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from pydantic import ValidationError
 
@@ -49,19 +49,59 @@ def _validate(model_cls, data: Dict[str, Any]):
 
 def _messages(messages) -> list:
     """OpenAI messages -> canonical ones through the dataset layer's normaliser: text content parts are joined,
-    an assistant tool call with `content: null` becomes its JSON text."""
-    from swift.dataset.messages import normalize_message
+    an assistant's structured `tool_calls` (with `content: null`) are kept for the template to render."""
+    from swift.dataset.messages import normalize_message, normalize_messages
     if not messages:
         raise OpenAIError(400, '`messages` must be a non-empty list of messages.', param='messages')
-    out = []
     for i, message in enumerate(messages):
-        if isinstance(message, dict) and message.get('content') is None and not message.get('tool_calls'):
-            message = {**message, 'content': ''}
         try:
-            out.append(normalize_message(message))
+            normalize_message(message)
         except Exception as e:  # RowError: one line saying what is wrong with the message
             raise OpenAIError(400, f'messages[{i}]: {e}.', param=f'messages.{i}') from None
-    return out
+    return normalize_messages(messages)
+
+
+def _check_tool_choice(req: ChatCompletionRequest) -> None:
+    choice = req.tool_choice
+    if choice in (None, 'none', 'auto'):
+        return
+    if choice == 'required' or isinstance(choice, dict):
+        if not req.tools:
+            raise OpenAIError(400, '`tool_choice` needs `tools`.', param='tool_choice')
+        name = (choice.get('function') or {}).get('name') if isinstance(choice, dict) else None
+        names = [(t.get('function') or t).get('name') for t in req.tools if isinstance(t, dict)]
+        if choice == 'required' or name in names:
+            return
+        raise OpenAIError(400, f'`tool_choice` names {name!r}, which is not in `tools` ({", ".join(map(str, names))}).',
+                          param='tool_choice')
+    raise OpenAIError(400, "`tool_choice` must be 'none', 'auto', 'required' or "
+                      '{"type": "function", "function": {"name": ...}}.', param='tool_choice')
+
+
+def split_tool_call_deltas(chunk: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """A stream chunk whose delta holds complete tool calls -> the OpenAI sequence of chunks: content first, then
+    per call one delta with index, id, type and name, one with its arguments, and last the finish_reason."""
+    plain, extra = [], []
+    for choice in chunk['choices']:
+        delta = choice.get('delta') or {}
+        calls = delta.get('tool_calls')
+        if not calls:
+            plain.append(choice)
+            continue
+        head = {**choice, 'delta': {k: v for k, v in delta.items() if k != 'tool_calls'}, 'finish_reason': None}
+        if head['delta'].get('content') or head['delta'].get('role'):
+            plain.append(head)
+        step = {'index': choice['index'], 'finish_reason': None, 'logprobs': None}
+        for k, call in enumerate(calls):
+            fn = call.get('function') or {}
+            header = {'index': k, 'id': call.get('id'), 'type': 'function',
+                      'function': {'name': fn.get('name'), 'arguments': ''}}
+            extra.append({**step, 'delta': {'tool_calls': [header]}})
+            extra.append({**step, 'delta': {'tool_calls': [{'index': k, 'function': {
+                'arguments': fn.get('arguments') or ''}}]}})
+        extra.append({**step, 'delta': {}, 'finish_reason': choice.get('finish_reason')})
+    chunks = [{**chunk, 'choices': plain}] if plain else []
+    return chunks + [{**chunk, 'choices': [c]} for c in extra]
 
 
 def _check_config(config: RequestConfig, max_logprobs: int) -> None:
@@ -83,6 +123,7 @@ def _check_config(config: RequestConfig, max_logprobs: int) -> None:
 def parse_chat_request(data: Dict[str, Any], args) -> Tuple[InferRequest, RequestConfig, Optional[dict]]:
     data = {'model': args.served_model_name, **data}
     req = _validate(ChatCompletionRequest, data)
+    _check_tool_choice(req)
     infer_request, config = req.parse()
     infer_request.messages = _messages(req.messages)
     _check_config(config, args.max_logprobs)

@@ -1,8 +1,5 @@
-"""Helpers shared by the engines: incremental detokenisation, stop handling, logprob entries, adapter specs."""
-import os
-from typing import Dict, List, Optional, Sequence, Set, Union
-
-from swift.utils import ArgumentError
+"""Helpers shared by the engines: incremental detokenisation, stop handling, logprob entries."""
+from typing import Dict, List, Optional, Sequence, Set
 
 REPLACEMENT_CHAR = '\ufffd'
 
@@ -93,22 +90,3 @@ def logprob_entry(tokenizer, token_id: int, logprob: float, top: Optional[List[t
 def _token_logprob(tokenizer, token_id: int, logprob: float) -> Dict:
     token = tokenizer.decode([token_id], skip_special_tokens=False)
     return {'token': token, 'logprob': logprob, 'bytes': list(token.encode('utf-8'))}
-
-
-def parse_adapters(adapters: Union[None, Sequence[str], Dict[str, str]]) -> Dict[str, str]:
-    """`['path', 'name=path', ...]` or {name: path} -> {name: path}. Unnamed adapters are named `default`,
-    `default1`, ...: the first unnamed one is applied to requests that name no adapter."""
-    if not adapters:
-        return {}
-    if isinstance(adapters, dict):
-        return dict(adapters)
-    out, unnamed = {}, 0
-    for spec in adapters:
-        name, sep, path = spec.partition('=')
-        if not sep or not name or os.path.exists(spec):
-            name, path = ('default' if unnamed == 0 else f'default{unnamed}'), spec
-            unnamed += 1
-        if name in out:
-            raise ArgumentError(f'--adapters names {name!r} twice; give each adapter a unique name=path.')
-        out[name] = path
-    return out

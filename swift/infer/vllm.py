@@ -2,10 +2,9 @@
 into its own GPU environment). LoRA adapters are served per request through vLLM's LoRARequest."""
 from typing import Dict, Optional
 
-from swift.utils import SwiftError
+from swift.utils import SwiftError, parse_adapters
 from .backends import GpuEngine, Output
 from .protocol import AdapterRequest, RequestConfig, random_uuid
-from .utils import parse_adapters
 
 
 def _import_vllm():

@@ -2,7 +2,7 @@
 from . import families  # registers the built-in model types
 from .constant import LLMModelType, ModelArch, ModelType
 from .get_model import get_model_info_meta, get_model_tokenizer
-from .hub import download_model, resolve_model_dir
+from .hub import check_model_files, download_model, resolve_model_dir
 from .loader import get_model_tokenizer_from_local, get_model_tokenizer_with_flash_attn
 from .quant import get_quantization_config, to_torch_dtype
 from .register import (MODEL_MAPPING, Model, ModelGroup, ModelInfo, ModelMeta, get_matched_model_meta, get_model_meta,

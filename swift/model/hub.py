@@ -3,6 +3,7 @@
 Offline use must never hang: hubs are probed with a short connect timeout first, and when none answers
 only the local hub caches are consulted.
 """
+import json
 import os
 from typing import List, Optional
 
@@ -27,6 +28,20 @@ def _check_local_dir(path: str) -> str:
         raise ModelError(f'Model directory {path!r} has no config.json; pass the directory that holds '
                          'config.json and the weights (for a LoRA checkpoint use --adapters).')
     return path
+
+
+def check_model_files(path: str) -> None:
+    """A local model dir whose weight index lists a shard that is not there fails here, before loading."""
+    if not os.path.isdir(path):
+        return  # a hub id: the snapshot download verifies its own files
+    for index in sorted(f for f in os.listdir(path) if f.endswith('.index.json')):
+        with open(os.path.join(path, index), encoding='utf-8') as f:
+            shards = set((json.load(f).get('weight_map') or {}).values())
+        missing = sorted(s for s in shards if not os.path.isfile(os.path.join(path, s)))
+        if missing:
+            more = f' and {len(missing) - 1} more' if len(missing) > 1 else ''
+            raise ModelError(f'{path}: {index} lists {missing[0]}{more}, which is missing: copy or download the '
+                             'missing weight files (or pass --check_model false to skip this check).')
 
 
 def _snapshot(model_id: str, use_hf: bool, revision, token, local_only: bool, patterns: dict) -> str:

@@ -13,6 +13,8 @@ from typing import Any, Dict, Optional
 
 import torch
 
+from swift.utils import get_cache_dir
+
 ASSETS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'tiny_assets')
 TOKENIZER_FILE = os.path.join(ASSETS_DIR, 'tokenizer.json')
 # Bump when the way the directory is written changes, so old caches are not reused.
@@ -142,10 +144,6 @@ def tiny_model_hash(name: str) -> str:
         with open(os.path.join(ASSETS_DIR, filename), 'rb') as f:
             digest.update(f.read())
     return digest.hexdigest()[:10]
-
-
-def get_cache_dir() -> str:
-    return os.path.expanduser(os.environ.get('SWIFT_CACHE') or os.path.join('~', '.cache', 'swift'))
 
 
 def get_tiny_model_dir(name: str = 'swift/tiny-qwen2', cache_dir: Optional[str] = None) -> str:

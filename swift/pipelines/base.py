@@ -18,7 +18,9 @@ def to_args(args_class: Type[A], args: Union[None, A, Sequence[str]], prog: str)
 
 
 def load_model_tokenizer(args: BaseArguments, load_model: bool = True, **overrides):
-    from swift.model import get_model_tokenizer, get_quantization_config
+    from swift.model import check_model_files, get_model_tokenizer, get_quantization_config
+    if load_model and getattr(args, 'check_model', False):  # training's --check_model
+        check_model_files(args.model)
     quantization_config = None
     if args.quant_method:
         quantization_config = get_quantization_config(
@@ -55,10 +57,12 @@ def load_datasets(args: BaseArguments, datasets: Optional[List[str]] = None) -> 
     from swift.dataset import load_dataset
     common = dict(
         seed=args.data_seed, num_proc=args.dataset_num_proc, streaming=args.streaming, use_hf=args.use_hf,
-        hub_token=args.hub_token, strict=args.strict, columns=args.columns,
-        remove_unused_columns=args.remove_unused_columns, model_name=args.model_name or None,
+        hub_token=args.hub_token, strict=args.strict, columns=args.columns, model_name=args.model_name or None,
         model_author=args.model_author or None, download_mode=args.download_mode)
     datasets = args.dataset if datasets is None else datasets
+    if args.load_from_cache_file:
+        logger.info('--load_from_cache_file true: this version keeps no dataset cache yet, so the datasets are '
+                    'preprocessed afresh (what a cache miss does).')
     ratio = 0. if args.val_dataset or args.streaming else args.split_dataset_ratio
     train, val = load_dataset(datasets, split_dataset_ratio=ratio, **common)
     if args.val_dataset:

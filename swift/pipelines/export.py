@@ -32,6 +32,8 @@ class SwiftExport:
             output_dir = args.output_dir or args.default_output_dir()
             check_output_dir(output_dir, args.exist_ok)
             logger.info(f'Exporting {args.source_dir} to {output_dir}.')
+            from transformers import set_seed
+            set_seed(args.seed)  # calibration and quantizers draw random numbers
             result = self._export(output_dir)
         folder = result.get('output_dir') or args.source_dir
         if args.push_to_hub:

@@ -29,6 +29,8 @@ def request_config_from_args(args: InferArguments, **overrides):
 def build_engine(args: InferArguments):
     """The engine --infer_backend names, owning --adapters; for pt, --merge_lora merges them into the base in
     memory (the engine then has none)."""
+    from transformers import set_seed
+    set_seed(args.seed)  # sampled answers repeat for the same --seed
     default_config = request_config_from_args(args, stream=False)
     if args.infer_backend != 'pt':
         return build_gpu_engine(args, args.adapters, default_config)
@@ -73,8 +75,11 @@ def build_gpu_engine(args: InferArguments, adapters: List[str], default_config):
 def merge_lora(model, adapters: List[str]):
     """Apply and merge every adapter into the base weights (in memory; `swift export` saves merged models)."""
     from peft import PeftModel
-    from swift.infer.utils import parse_adapters
-    for name, path in parse_adapters(adapters).items():
+    from swift.export.merge import check_mergeable
+    from swift.utils import parse_adapters
+    adapters = parse_adapters(adapters)
+    check_mergeable(list(adapters.values()))  # adapter / reft cannot merge: one line
+    for name, path in adapters.items():
         model = PeftModel.from_pretrained(model, path, adapter_name=name).merge_and_unload()
         logger.info(f'Merged adapter {path} into the base model (in memory).')
     return model
@@ -88,13 +93,22 @@ class SwiftInfer:
         self.args = to_args(self.args_class, args, self.prog)
 
     def run(self):
+        from swift.distributed import RankShard
+        shard = RankShard.from_env()
+        batch = bool(self.args.dataset or self.args.val_dataset)
+        if shard.world_size > 1 and not batch:
+            raise ArgumentError('NPROC_PER_NODE > 1 shards a dataset across processes: pass --val_dataset (or '
+                                '--dataset), or chat in one process.')
+        if shard.world_size > 1 and self.args.device_map is None and shard.device():
+            self.args.device_map = shard.device()  # one GPU per rank
         engine = build_engine(self.args)
         try:
-            if self.args.dataset or self.args.val_dataset:
-                return self.infer_dataset(engine)
+            if batch:
+                return self.infer_dataset(engine, shard)
             return self.infer_cli(engine)
         finally:
             engine.close()
+            shard.close()
 
     # ----- interactive -----
     def infer_cli(self, engine, stdin=None, stdout=None) -> None:
@@ -126,10 +140,14 @@ class SwiftInfer:
             messages.append({'role': 'assistant', 'content': response})
 
     # ----- dataset -----
-    def infer_dataset(self, engine) -> Dict[str, Any]:
+    def infer_dataset(self, engine, shard=None) -> Optional[Dict[str, Any]]:
+        """Under torchrun each rank infers a contiguous block of rows; rank 0 writes them in the original order."""
+        from swift.distributed import RankShard, gather_in_order, shard_rows
         from swift.infer import InferRequest
         args = self.args
-        rows = self._rows()
+        shard = shard or RankShard()
+        shard.init_process_group(args.ddp_backend)
+        rows = shard_rows(self._rows(), shard.rank, shard.world_size)
         requests, references = [], []
         for row in rows:
             messages = list(row['messages'])
@@ -137,10 +155,13 @@ class SwiftInfer:
             requests.append(InferRequest(messages, tools=row.get('tools') or None))
             references.append(reference)
         config = request_config_from_args(args, stream=False)
-        responses = engine.infer(requests, config, use_tqdm=True)
+        responses = engine.infer(requests, config, use_tqdm=shard.is_main)
+        results = gather_in_order([_result_row(row, req, ref, resp) for row, req, ref, resp in
+                                   zip(rows, requests, references, responses)], shard)
+        if not shard.is_main:
+            return None
+        references = [r['labels'] for r in results]
         result_path = args.result_path or args.default_result_path()
-        results = [_result_row(row, req, ref, resp) for row, req, ref, resp in
-                   zip(rows, requests, references, responses)]
         _write_jsonl(result_path, results)
         print(f'[INFO] result_path: {os.path.abspath(result_path)}')
         metrics = compute_metric(args.metric, [r['response'] for r in results], references) if args.metric else {}

@@ -3,7 +3,7 @@ PPOTrainer for ppo). Reference and reward models are built here, like the policy
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from swift.arguments.rlhf_args import RLHFArguments
-from swift.utils import DatasetError, get_logger
+from swift.utils import ArgumentError, DatasetError, get_logger
 from .train import SwiftTrain, optimizers_of
 
 logger = get_logger()
@@ -21,6 +21,9 @@ class SwiftRLHF(SwiftTrain):
     keep_length = False  # trl's collators read the algorithm's own columns
 
     def check_data(self, raw_train, raw_val) -> None:
+        if self.args.lazy_tokenize:
+            raise ArgumentError('--lazy_tokenize true is for swift sft/pt: swift rlhf encodes its pairs up front '
+                                '(a KTO pair becomes two rows); drop the flag.')
         for split, raw in (('train', raw_train), ('val', raw_val)):
             if raw is not None:
                 _check_columns(self.args, raw.column_names, split)
@@ -44,7 +47,6 @@ class SwiftRLHF(SwiftTrain):
                 args, args.reward_model, args.reward_model_type, args.reward_model_revision, args.reward_adapters,
                 num_labels=1, task_type='seq_cls')
         if args.rlhf_type == 'ppo' and len(out['reward_tokenizer']) != len(template.tokenizer):
-            from swift.utils import ArgumentError
             raise ArgumentError(f'--reward_model {args.reward_model} has a different vocabulary from the policy: '
                                 'PPO scores the policy\'s token ids, so use a reward model trained from the same '
                                 'family.')

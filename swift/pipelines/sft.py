@@ -38,6 +38,7 @@ class SwiftSft(SwiftTrain):
         print(f'[dry run] input_ids: {len(example["input_ids"])} tokens, '
               f'{sum(1 for x in example["labels"] if x != -100)} with loss')
         print(f'[dry run] dataset statistics:\n{self.train_stats}')
+        _print_memory_estimate(self.args, template, dataset)
 
 
 def _datasets_and_collator(args, template, train_dataset, val_dataset):
@@ -61,6 +62,14 @@ def _datasets_and_collator(args, template, train_dataset, val_dataset):
             return IterablePackedDataset(dataset, length, seed=args.data_seed)
         return PackedDataset(dataset, length)
     return pack(train_dataset), pack(val_dataset), PackingCollator.from_template(template)
+
+
+def _print_memory_estimate(args, template, dataset) -> None:
+    from transformers import AutoConfig
+    from swift.distributed.memory import estimate_for_args
+    config = AutoConfig.from_pretrained(template.tokenizer.model_info.model_dir)
+    longest = max(len(row['input_ids']) for row in dataset)
+    print(estimate_for_args(args, config, longest).describe())
 
 
 class SwiftPt(SwiftSft):

@@ -80,7 +80,7 @@ class SwiftTrain(ABC):
         from swift.tuners import get_trainable_summary, prepare_model
         args = self.args
         set_seed(args.seed)  # tuner weights (e.g. LoRA A) are drawn here, before the Trainer seeds anything
-        model = prepare_model(args, model)
+        model = prepare_model(args, model, template=template, train_dataset=train_dataset)  # LoRA-GA reads data
         trainable = get_trainable_summary(model)
         logger.info(trainable)
         _enable_input_grads(args, model)
@@ -129,11 +129,13 @@ def optimizers_of(args, model, training_args) -> tuple:
 
 def _device_overrides(args) -> Dict[str, Any]:
     import torch
+    from swift.distributed import training_overrides
+    overrides = training_overrides(args)  # DeepSpeed / FSDP / sequence parallel / DDP backend
     if torch.cuda.is_available():
-        return {}
+        return overrides
     if args.bf16 or args.fp16:
         logger.warning('No CUDA device: training in fp32 on CPU (--bf16/--fp16 do not apply).')
-    return {'use_cpu': True, 'bf16': False, 'fp16': False}
+    return {**overrides, 'use_cpu': True, 'bf16': False, 'fp16': False}
 
 
 def _enable_input_grads(args, model) -> None:
@@ -152,9 +154,8 @@ def _callbacks(args, model):
         callbacks.append(PlotLossCallback(args.output_dir))
     if args.create_checkpoint_symlink:
         callbacks.append(CheckpointSymlinkCallback())
-    if args.train_type == 'adalora':
-        from swift.tuners import AdaLoraCallback
-        callbacks.append(AdaLoraCallback(model))
+    from swift.tuners import tuner_callbacks
+    callbacks += tuner_callbacks(args, model)  # AdaLoRA budget, LISA layer switching
     return callbacks + build_callbacks(args)
 
 

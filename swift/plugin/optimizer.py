@@ -1,6 +1,6 @@
 """Optimizers (`--optimizer`): `fn(args, model, training_args) -> torch.optim.Optimizer`; the trainer still builds
-the learning-rate schedule from --lr_scheduler_type. Built-in ones register where they are implemented
-(swift/tuners/optim.py)."""
+the learning-rate schedule from --lr_scheduler_type. The built-in ones (lorap, galore, apollo, adam_mini,
+badam) register themselves in swift.tuners.optim."""
 from .registry import PluginRegistry
 
 optimizers: PluginRegistry = PluginRegistry('optimizer', 'optimizer')

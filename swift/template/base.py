@@ -1,18 +1,19 @@
 """Template: the only code that turns canonical messages into tokens (training, inference, every engine)."""
 import os
 import sys
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from swift.utils import TemplateError, pad_token_id
 
 from .collator import pad_batch
 from .constant import ContextType
 from .loss_scale import all_loss_scale, get_loss_scale
-from .render import fill, merge, to_text, token_values, tokenize
-from .tools import format_tools
+from .render import fill, merge, to_text, token_values, tokenize, tokenize_batch
+from .tools import forced_call_prefix, format_tools, get_agent_format, load_calls, parse_tools
 from .turns import Round, split_messages
 
 MODES = ('train', 'infer', 'pt')
+TEXT_FORMATS = ('react', 'qwen')  # agent formats whose tool results are text in a user turn (Observation: ...)
 TRUNCATION_STRATEGIES = ('delete', 'left', 'right')
 
 
@@ -56,6 +57,7 @@ class Template:
         self.padding_side = padding_side
         self.template_backend = template_backend
         self.tools_prompt = tools_prompt or template_meta.default_tools_prompt
+        self.agent_format = get_agent_format(self.tools_prompt)
         self._generate_meta = template_meta.to_generate_meta()
         self.mode = 'train'
         self._bos_head = None
@@ -84,11 +86,26 @@ class Template:
     def _format_tool_results(self, results: List[str]) -> str:
         return '\n'.join(results)
 
+    def _tool_query(self, r: Round) -> str:
+        return self._format_tool_results(r.tool_results)
+
+    def _render_calls(self, messages: List[dict]) -> List[dict]:
+        """Assistant messages with structured tool_calls get them written into their content in the agent
+        format (so the call is supervised like any response text)."""
+        out = []
+        for m in messages:
+            calls = load_calls(m.get('tool_calls')) if m.get('role') == 'assistant' else []
+            if calls:
+                text = self.agent_format.calls(m.get('content') or '', calls)
+                m = {**m, 'content': text, 'tool_calls': None, 'calls_only': not m.get('content')}
+            out.append(m)
+        return out
+
     def _conversation(self, row: Dict[str, Any], mode: str) -> Tuple[Optional[str], List[Round]]:
         training, chat = mode != 'infer', self._is_chat(mode)
         messages = list(_messages(row))
         if chat:
-            messages = self._preprocess_messages(messages, training)
+            messages = self._preprocess_messages(self._render_calls(messages), training)
         system, rounds = split_messages(messages)
         if not training and rounds and rounds[-1].response is not None:
             rounds[-1].response = None  # the reference answer of an eval row is not part of the prompt
@@ -109,17 +126,19 @@ class Template:
             last = i == len(rounds) - 1
             prompt, query = meta.prompt, r.query or ''
             if r.query_role == 'tool':
-                prompt, query = meta.tool_prompt, self._format_tool_results(r.tool_results)
-                if prompt is None:  # no tool role in this format: a ReAct observation as a user turn
-                    prompt, query = meta.prompt, f'Observation: {query}'
+                prompt, query = meta.tool_prompt, self._tool_query(r)
+                if prompt is None or self.agent_format.parser in TEXT_FORMATS:  # an observation as a user turn
+                    query = '\n'.join(r.tool_results)
+                    prompt, query = meta.prompt, f'{self.agent_format.observation}{query}'
             values = {**base, 'QUERY': query, 'ROUND0': str(i), 'ROUND1': str(i + 1)}
             out += [(c, ContextType.OTHER, last, query) for c in fill(prompt, values, tok)]
             if r.response is None:
-                out.append((meta.response_prefix, ContextType.OTHER, last, query))
+                if r.query_role != 'tool' or meta.tool_prompt is None:  # not after tool outputs (DeepSeek-R1)
+                    out.append((meta.response_prefix, ContextType.OTHER, last, query))
                 break
             out.append((r.response, ContextType.RESPONSE, last, query))
-            ends = [(meta.suffix, ContextType.SUFFIX)] if last else [(sep_suffix, ContextType.SUFFIX),
-                                                                     (sep_rest, ContextType.OTHER)]
+            ends = [(meta.suffix, ContextType.SUFFIX), (meta.final_layout(), ContextType.OTHER)] if last else [
+                (sep_suffix, ContextType.SUFFIX), (sep_rest, ContextType.OTHER)]
             for part, ctype in ends:
                 out += [(c, ctype, last, query) for c in fill(part, base, tok)]
         return out
@@ -146,7 +165,16 @@ class Template:
                 continue
             contexts, weights = loss_fn(content, ctype, last, query=query)
             pieces += list(zip(contexts, weights))
+        if mode == 'infer' and chat:
+            pieces.append((self.tool_prefill(row), 0.))
         return merge(pieces)
+
+    def tool_prefill(self, row: Dict[str, Any]) -> str:
+        """The start of a forced tool call (row['tool_choice'] 'required' or a named function) that the prompt
+        ends with; engines parse the output with it in front."""
+        if not parse_tools(row.get('tools')):
+            return ''
+        return forced_call_prefix(self.agent_format.parser, row.get('tool_choice'))
 
     def render_text(self, row: Dict[str, Any], mode: Optional[str] = None) -> str:
         """The text the model sees (for inference: the prompt up to the generation prompt)."""
@@ -157,7 +185,31 @@ class Template:
     def encode(self, row: Dict[str, Any], mode: Optional[str] = None) -> Dict[str, Any]:
         mode = mode or self.mode
         _check_choice('mode', mode, MODES)
-        input_ids, weights = tokenize(self._pieces(row, mode), self.tokenizer)
+        return self._finish(*tokenize(self._pieces(row, mode), self.tokenizer), mode)
+
+    def encode_batch(self, rows: List[Dict[str, Any]],
+                     mode: Optional[str] = None) -> List[Union[Dict[str, Any], TemplateError]]:
+        """`encode` of each row with one batched tokenizer call (same tokens); a row the template cannot use
+        gives its TemplateError in its place."""
+        mode = mode or self.mode
+        _check_choice('mode', mode, MODES)
+        pieces: List[Any] = []
+        for row in rows:
+            try:
+                pieces.append(self._pieces(row, mode))
+            except TemplateError as error:
+                pieces.append(error)
+        tokenized = iter(tokenize_batch([p for p in pieces if not isinstance(p, TemplateError)], self.tokenizer))
+        out = []
+        for p in pieces:
+            try:
+                out.append(p if isinstance(p, TemplateError) else self._finish(*next(tokenized), mode))
+            except TemplateError as error:
+                out.append(error)
+        return out
+
+    def _finish(self, input_ids: List[int], weights: List[float], mode: str) -> Dict[str, Any]:
+        """bos, truncation and labels of a tokenized row."""
         if self.template_meta.auto_add_bos:
             input_ids, weights = self._add_bos(input_ids, weights)
         input_ids, weights = self._truncate(input_ids, weights)

@@ -16,6 +16,7 @@ class TemplateType:
     llama3_1 = 'llama3_1'
     llama3_2 = 'llama3_2'
     mistral = 'mistral'
+    mistral_nemo = 'mistral_nemo'
     gemma = 'gemma'
     glm4 = 'glm4'
     deepseek = 'deepseek'

@@ -11,7 +11,7 @@ from swift.utils import TemplateError
 from .base import Template
 from .constant import ContextType
 from .render import merge
-from .tools import parse_tools
+from .tools import load_calls, parse_tools
 
 
 def apply_chat_template(tokenizer, messages: List[dict], tools, add_generation_prompt: bool) -> str:
@@ -21,8 +21,19 @@ def apply_chat_template(tokenizer, messages: List[dict], tools, add_generation_p
                                          add_generation_prompt=add_generation_prompt)
 
 
+def _chat_message(message: dict) -> dict:
+    """A canonical message as chat templates expect it: no empty tool fields (templates test `'tool_calls' in
+    message`), tool calls as a list."""
+    out = {k: v for k, v in message.items() if v is not None and k != 'calls_only'}
+    if out.get('tool_calls'):
+        out['tool_calls'] = load_calls(out['tool_calls'])
+    else:
+        out.pop('tool_calls', None)
+    return out
+
+
 def _messages_with_system(template: Template, row: Dict[str, Any]) -> List[dict]:
-    messages = [dict(m) for m in row['messages']]
+    messages = [_chat_message(m) for m in row['messages']]
     if template.user_system is not None and (not messages or messages[0]['role'] != 'system'):
         messages.insert(0, {'role': 'system', 'content': template.user_system})
     return messages

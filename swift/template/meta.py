@@ -39,9 +39,12 @@ class TemplateMeta:
     placeholder_tokens: List[Union[int, str]] = field(default_factory=list)
     tool_prompt: Optional[Prompt] = None  # prompt for a 'tool' turn; None: `prompt` with 'Observation: ...'
     default_tools_prompt: str = 'react_en'
+    # unsupervised text the official template writes after the last turn of a training text; None: what
+    # chat_sep adds after the suffix when that is only whitespace (the '\n' after ChatML's <|im_end|>)
+    end_layout: Optional[Prompt] = None
 
     def __post_init__(self):
-        for name in ('prefix', 'prompt', 'chat_sep', 'suffix', 'system_prefix', 'tool_prompt'):
+        for name in ('prefix', 'prompt', 'chat_sep', 'suffix', 'system_prefix', 'tool_prompt', 'end_layout'):
             value = getattr(self, name)
             if value is not None and not isinstance(value, list):
                 raise TemplateError(f'TemplateMeta {self.template_type!r}: {name} must be a list of context items, '
@@ -81,8 +84,16 @@ class TemplateMeta:
             return list(suffix), [item[len(last):]] + list(sep[n:])
         return [], list(sep)
 
+    def final_layout(self) -> Prompt:
+        if self.end_layout is not None:
+            return list(self.end_layout)
+        suffix, rest = self.split_chat_sep()
+        if suffix and all(isinstance(p, str) and not p.strip() for p in rest):
+            return list(rest)
+        return []
+
     def to_generate_meta(self) -> 'TemplateMeta':
         """The plain-text template used by `swift pt` / use_chat_template=False."""
         return TemplateMeta(f'{self.template_type}:generate', prefix=[], prompt=['{{QUERY}}'], chat_sep=[],
-                            system_prefix=['{{SYSTEM}}'], auto_add_bos=self.auto_add_bos,
+                            end_layout=[], system_prefix=['{{SYSTEM}}'], auto_add_bos=self.auto_add_bos,
                             stop_words=list(self.stop_words))

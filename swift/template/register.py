@@ -29,7 +29,7 @@ def get_template(template_type: str, tokenizer, default_system: Optional[str] = 
                  max_length: Optional[int] = None, *, truncation_strategy: str = 'delete',
                  loss_scale: str = 'default', use_chat_template: bool = True, padding_side: str = 'right',
                  template_backend: str = 'swift', tools_prompt: Optional[str] = None) -> Template:
-    """tools_prompt None: the family's default (hermes for qwen2_5/qwen3, react_en otherwise)."""
+    """tools_prompt None: the family's official agent format (TemplateMeta.default_tools_prompt), else react_en."""
     meta = get_template_meta(template_type)
     return meta.template_cls(tokenizer, meta, default_system, max_length,
                              truncation_strategy=truncation_strategy, loss_scale=loss_scale,

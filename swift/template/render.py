@@ -68,12 +68,34 @@ def merge(pieces: List[Tuple[Context, float]]) -> List[Tuple[Context, float]]:
 
 
 def tokenize(pieces: List[Tuple[Context, float]], tokenizer) -> Tuple[List[int], List[float]]:
-    input_ids, weights = [], []
-    for content, weight in pieces:
-        ids = tokenizer(content, add_special_tokens=False)['input_ids'] if isinstance(content, str) else content
-        input_ids.extend(ids)
-        weights.extend([weight] * len(ids))
-    return input_ids, weights
+    return tokenize_batch([pieces], tokenizer)[0]
+
+
+def _text_ids(texts: List[str], tokenizer) -> List[List[int]]:
+    """Token ids of each text, in one call: the Rust tokenizer encodes a batch in parallel, and one call saves
+    the per-call overhead of the Python wrapper (which itself calls `encode_batch`)."""
+    if not texts:
+        return []
+    backend = getattr(tokenizer, '_tokenizer', None)
+    if backend is not None and hasattr(backend, 'encode_batch'):
+        return [e.ids for e in backend.encode_batch(texts, add_special_tokens=False)]
+    return tokenizer(texts, add_special_tokens=False)['input_ids']
+
+
+def tokenize_batch(pieces_list: List[List[Tuple[Context, float]]],
+                   tokenizer) -> List[Tuple[List[int], List[float]]]:
+    """(ids, weights) of each row's pieces; every text piece of every row is tokenized on its own (as one call
+    per piece would), but in a single batched call."""
+    ids_of = iter(_text_ids([c for pieces in pieces_list for c, _ in pieces if isinstance(c, str)], tokenizer))
+    out = []
+    for pieces in pieces_list:
+        input_ids, weights = [], []
+        for content, weight in pieces:
+            ids = next(ids_of) if isinstance(content, str) else content
+            input_ids.extend(ids)
+            weights.extend([weight] * len(ids))
+        out.append((input_ids, weights))
+    return out
 
 
 def to_text(pieces: List[Tuple[Context, float]], tokenizer) -> str:

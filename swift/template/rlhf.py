@@ -18,7 +18,10 @@ def _with_response(row: Dict[str, Any], response: str) -> Dict[str, Any]:
 
 def _completion(template, prompt_ids: List[int], row: Dict[str, Any]) -> List[int]:
     """Completion tokens of a training row whose encoding must start with `prompt_ids`."""
-    full = template.encode(row, mode='train')['input_ids']
+    encoded = template.encode(row, mode='train')
+    supervised = [i for i, label in enumerate(encoded['labels']) if label != -100]
+    # the layout after the last end-of-turn (ChatML's '\n') is no model output: the completion ends before it
+    full = encoded['input_ids'][:supervised[-1] + 1] if supervised else encoded['input_ids']
     if full[:len(prompt_ids)] != prompt_ids:
         raise TemplateError('The template renders the prompt differently for training and inference; pick another '
                             '--template for alignment training.')

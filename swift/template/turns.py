@@ -11,6 +11,7 @@ class Round:
     query: Optional[str]  # None: the conversation starts with an assistant message (pt text rows)
     response: Optional[str]  # None: the turn to generate
     tool_results: Optional[List[str]] = None  # the raw tool outputs when query_role == 'tool'
+    tool_messages: Optional[List[dict]] = None  # the tool messages themselves (tool_call_id, name)
 
 
 def _check(message) -> Tuple[str, str]:
@@ -35,8 +36,9 @@ def split_messages(messages: List[dict]) -> Tuple[Optional[str], List[Round]]:
     system = None
     if pairs[0][0] == 'system':
         system = pairs.pop(0)[1]
+        messages = messages[1:]
     rounds: List[Round] = []
-    for i, (role, content) in enumerate(pairs):
+    for i, ((role, content), message) in enumerate(zip(pairs, messages)):
         pending = rounds[-1] if rounds and rounds[-1].response is None else None
         if role == 'assistant' and pending is not None:
             pending.response = content
@@ -44,13 +46,15 @@ def split_messages(messages: List[dict]) -> Tuple[Optional[str], List[Round]]:
             rounds.append(Round('user', None, content))
         elif role == 'tool' and pending is not None and pending.query_role == 'tool':
             pending.tool_results.append(content)
+            pending.tool_messages.append(message)
         elif role == 'system':
             raise TemplateError('A system message is only allowed as the first message.')
         elif (role == 'assistant') == (pending is None):
             raise TemplateError(f'Message {i} ({role}) breaks the order: messages must alternate user/assistant '
                                 '(tool results count as user turns) after the optional system.')
         else:
-            rounds.append(Round(role, content, None, [content] if role == 'tool' else None))
+            tool = role == 'tool'
+            rounds.append(Round(role, content, None, [content] if tool else None, [message] if tool else None))
     return system, rounds
 
 

@@ -7,12 +7,14 @@ import time
 from collections import defaultdict
 from contextlib import contextmanager
 from datetime import timedelta
+from types import MethodType
 from typing import Dict, List, Optional
 
 import torch
 from transformers import Seq2SeqTrainer as HfSeq2SeqTrainer
 from transformers import TrainerCallback
 
+from swift.tuners.hooked import is_hooked, save_hook_tuner
 from swift.utils import SwiftError
 from .generate import generate_and_score
 from .loss import accuracy_counts, causal_lm_loss
@@ -196,7 +198,7 @@ class Seq2SeqTrainer(HfSeq2SeqTrainer):
             if tuner is not None:
                 if self.args.should_save:
                     tuner.save_pretrained(model, output_dir, state_dict=state_dict)
-            elif _is_peft(model):
+            elif _is_peft(model) or is_hooked(model):
                 self._save_adapter(model, output_dir, state_dict)
             else:
                 super()._save(output_dir, state_dict)
@@ -213,7 +215,10 @@ class Seq2SeqTrainer(HfSeq2SeqTrainer):
         if not self.args.should_save:
             return
         os.makedirs(output_dir, exist_ok=True)
-        save_adapter(model, output_dir, state_dict=state_dict)
+        if is_hooked(model):  # adapter / reft: only the hooked modules
+            save_hook_tuner(model, output_dir)
+        else:
+            save_adapter(model, output_dir, state_dict=state_dict)
         if self.processing_class is not None:
             self.processing_class.save_pretrained(output_dir)
         generation_config = getattr(model, 'generation_config', None)
@@ -227,11 +232,25 @@ class Seq2SeqTrainer(HfSeq2SeqTrainer):
 
     # ----- optimizer -----
     def create_optimizer(self, model=None):
-        if self.optimizer is None and getattr(self.swift_args, 'lorap_lr_ratio', None):
-            from swift.tuners import create_optimizer
-            self.optimizer = create_optimizer(self.swift_args, self.model, self.args)
+        if self.optimizer is None and build_builtin_optimizer(self) is not None:
             return self.optimizer
         return super().create_optimizer(model)
+
+
+def build_builtin_optimizer(trainer):
+    """Set trainer.optimizer to the built-in optimizer the swift flags select (GaLore, APOLLO, Adam-mini, BAdam,
+    LoRA+) and return it; None when none is selected (transformers' --optim applies)."""
+    from swift.plugin import create_optimizer
+    from swift.tuners import builtin_optimizer_name
+    args = trainer.swift_args
+    name = builtin_optimizer_name(args) if args is not None else None
+    if name is None:
+        return None
+    trainer.optimizer = create_optimizer(name, args, trainer.model, trainer.args)
+    if name == 'badam' and args.badam_mode == 'ratio':
+        from badam import clip_grad_norm_old_version  # ratio mode leaves sparse gradients
+        trainer.accelerator.clip_grad_norm_ = MethodType(clip_grad_norm_old_version, trainer.accelerator)
+    return trainer.optimizer
 
 
 def _is_peft(model) -> bool:

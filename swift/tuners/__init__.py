@@ -1,9 +1,11 @@
 """Tuners: `prepare_model(args, model)` turns a loaded model into the model to train.
 
-peft provides lora (DoRA, rsLoRA, PiSSA, OLoRA), adalora, vera, boft and fourierft; full and llamapro are ours.
+peft provides lora (DoRA, rsLoRA, PiSSA, OLoRA, LoRA-GA init), longlora (with our S2-Attn), adalora, vera, boft
+and fourierft; full, llamapro, adapter and reft are ours; optim.py registers GaLore, APOLLO, Adam-mini, BAdam, LoRA+.
 """
 from .adapters import load_adapter_for_training, save_adapter
-from .callbacks import AdaLoraCallback
-from .optim import create_optimizer
-from .prepare import SUPPORTED_TRAIN_TYPES, prepare_model
+from .callbacks import AdaLoraCallback, tuner_callbacks
+from .hooked import hook_tuner_type, is_hooked, load_hook_tuner, save_hook_tuner
+from .optim import builtin_optimizer_name, create_optimizer
+from .prepare import prepare_model
 from .summary import get_trainable_summary

@@ -25,3 +25,14 @@ class AdaLoraCallback(TrainerCallback):
             raise RuntimeError('AdaLoraCallback needs a model with an AdaLoRA adapter.')
         adalora.update_and_allocate(state.global_step)
         return control
+
+
+def tuner_callbacks(args, model) -> list:
+    """The callbacks --train_type adalora and --lisa_activated_layers need."""
+    callbacks = []
+    if getattr(args, 'train_type', None) == 'adalora':
+        callbacks.append(AdaLoraCallback(model))
+    if getattr(args, 'lisa_activated_layers', 0) > 0:
+        from .lisa import LisaCallback
+        callbacks.append(LisaCallback(model, args.lisa_activated_layers, args.lisa_step_interval, args.seed))
+    return callbacks

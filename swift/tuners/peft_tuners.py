@@ -1,4 +1,5 @@
-"""peft configs built from TunerArguments: lora (DoRA, rsLoRA, PiSSA, OLoRA), adalora, vera, boft, fourierft."""
+"""peft configs built from TunerArguments: lora (DoRA, rsLoRA, PiSSA, OLoRA, LoRA-GA init), longlora, adalora,
+vera, boft, fourierft."""
 import torch
 from peft import AdaLoraConfig, BOFTConfig, FourierFTConfig, LoraConfig, TaskType, VeraConfig, get_peft_model
 
@@ -22,9 +23,14 @@ def _task_type(model):
 
 
 def _lora_config(args, model):
+    init = parse_init_weights(args.init_weights)
+    common = _common(args, model)
+    if args.train_type == 'longlora':  # LongLoRA also trains embeddings and norms in full
+        from .longlora import trainable_modules
+        common['modules_to_save'] = sorted(set(common['modules_to_save'] or []) | set(trainable_modules(model)))
     return LoraConfig(r=args.lora_rank, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout,
                       bias=args.lora_bias, use_dora=args.use_dora, use_rslora=args.use_rslora,
-                      init_lora_weights=parse_init_weights(args.init_weights), **_common(args, model))
+                      init_lora_weights=True if init == 'lora_ga' else init, **common)
 
 
 def _adalora_config(args, model):
@@ -65,8 +71,8 @@ def _fourierft_config(args, model):
                            **_common(args, model))
 
 
-PEFT_CONFIGS = {'lora': _lora_config, 'adalora': _adalora_config, 'vera': _vera_config, 'boft': _boft_config,
-                'fourierft': _fourierft_config}
+PEFT_CONFIGS = {'lora': _lora_config, 'longlora': _lora_config, 'adalora': _adalora_config, 'vera': _vera_config,
+                'boft': _boft_config, 'fourierft': _fourierft_config}
 
 
 def prepare_peft(args, model):
@@ -75,7 +81,7 @@ def prepare_peft(args, model):
         model = get_peft_model(model, config)
     except ValueError as e:  # peft's messages name the bad target or size; keep them, on one line
         raise ArgumentError(f'--train_type {args.train_type}: {" ".join(str(e).split())}') from None
-    if args.train_type == 'lora' and args.lora_dtype is not None:
+    if args.train_type in ('lora', 'longlora') and args.lora_dtype is not None:
         cast_lora_weights(model, _DTYPES[args.lora_dtype])
     return model
 

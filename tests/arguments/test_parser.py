@@ -1,4 +1,6 @@
 import json
+import os
+import re
 
 import pytest
 
@@ -104,8 +106,9 @@ def test_resolve_dependent_defaults(tmp_path):
 def test_add_version_increments(tmp_path):
     (tmp_path / 'v0-20260101-000000').mkdir()
     (tmp_path / 'v3-20260101-000000').mkdir()
-    assert (tmp_path / 'x').name == 'x'
+    (tmp_path / 'v9x-notes').mkdir()  # not a version dir: ignored
     assert add_version_to_dir(str(tmp_path)).split('/')[-1].startswith('v4-')
+    assert re.fullmatch(r'v0-\d{8}-\d{6}', os.path.basename(add_version_to_dir(str(tmp_path / 'fresh'))))
 
 
 def test_training_args_built_from_fields(tmp_path):

@@ -132,7 +132,7 @@ def test_streamed_tool_calls(tool_client):
                                                  tools=TOOLS, stream=True))
     deltas = [c.choices[0].delta for c in chunks]
     assert ''.join(d.content or '' for d in deltas) == 'Let me check.'
-    calls = [t for d in deltas for t in (d.tool_calls or [])]
-    assert [(t.index, t.function.name) for t in calls] == [(0, 'weather')]
-    assert json.loads(calls[0].function.arguments) == {'city': 'Paris'}
+    calls = [t for d in deltas for t in (d.tool_calls or [])]  # header (index, id, name), then arguments
+    assert [(t.index, t.function.name) for t in calls] == [(0, 'weather'), (0, None)]
+    assert calls[0].id and json.loads(''.join(t.function.arguments for t in calls)) == {'city': 'Paris'}
     assert chunks[-1].choices[0].finish_reason == 'tool_calls'

@@ -54,3 +54,8 @@ def test_bad_preference_data_reported_before_weights(tmp_path, make_chat_jsonl, 
     data = make_chat_jsonl([('hi', 'hello')] * 4)
     with pytest.raises(DatasetError, match='no rejected side'):
         rlhf_main(rlhf_argv('dpo', data, tmp_path))
+
+
+def test_lazy_tokenize_is_refused_before_weights(tmp_path, pref_jsonl, no_weights):
+    with pytest.raises(ArgumentError, match='--lazy_tokenize'):
+        rlhf_main(rlhf_argv('kto', pref_jsonl, tmp_path, '--lazy_tokenize', 'true'))

@@ -19,7 +19,7 @@ def test_default_supervises_every_response_and_its_end_of_turn(qwen_tok):
     assert supervised_text(template, encoded) == 'It is 0.<|im_end|>It is 2.<|im_end|>'
     assert encoded['loss_scale'] is None and encoded['length'] == len(encoded['input_ids'])
     assert template.render_example(encoded, color=False).endswith(
-        '<|im_start|>assistant\n[[It is 2.<|im_end|>]]')
+        '<|im_start|>assistant\n[[It is 2.<|im_end|>]]\n')
 
 
 def test_last_round_and_all(qwen_tok):

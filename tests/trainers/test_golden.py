@@ -10,7 +10,9 @@ from swift.pipelines.rlhf import rlhf_main
 from swift.pipelines.sft import sft_main
 from tests.trainers.conftest import QA
 
-SFT_LOSSES = [8.23544979095459, 8.101543426513672, 8.091986656188965, 8.014248847961426, 7.965278625488281]
+# training texts end with the official template's '\n' after the last <|im_end|> (unsupervised): one more token
+# per row, so the LoRA dropout draws differ from step 2 on
+SFT_LOSSES = [8.23544979095459, 8.100157737731934, 8.089405059814453, 8.011754035949707, 7.9591064453125]
 # rpo_alpha defaults to 1 (002): the DPO loss plus the chosen side's NLL
 DPO_LOSSES = [8.928596496582031, 8.7946195602417, 8.80010986328125, 8.72136402130127, 8.673175811767578]
 

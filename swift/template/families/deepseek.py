@@ -15,20 +15,34 @@ class DeepseekTemplate(Template):
                 for m in messages]
 
 
-class DeepseekR1Template(Template):
-    """Earlier turns lose their reasoning (text up to </think>); the trained turn keeps it."""
+class DeepseekV2_5Template(Template):
+    """Tool results sit in one <｜tool▁outputs▁begin｜> block, one <｜tool▁output▁begin｜> entry each; the answer
+    after them follows without a new <｜Assistant｜>."""
+    output_sep = '\n'
+
+    def _format_tool_results(self, results: List[str]) -> str:
+        return self.output_sep.join(f'<｜tool▁output▁begin｜>{r}<｜tool▁output▁end｜>' for r in results)
+
+
+class DeepseekR1Template(DeepseekV2_5Template):
+    """Earlier turns lose their reasoning (text up to </think>); the trained turn, tool-call turns and answers
+    to tool outputs keep it, as the official template renders them."""
+    output_sep = ''
 
     def _preprocess_messages(self, messages: List[dict], training: bool) -> List[dict]:
         out = []
         for i, m in enumerate(messages):
             is_target = training and i == len(messages) - 1
-            if m['role'] == 'assistant' and not is_target and '</think>' in (m.get('content') or ''):
+            after_tool = i > 0 and messages[i - 1]['role'] == 'tool'
+            if (m['role'] == 'assistant' and not is_target and 'calls_only' not in m and not after_tool
+                    and '</think>' in (m.get('content') or '')):
                 m = {**m, 'content': m['content'].split('</think>')[-1]}
             out.append(m)
         return out
 
 
 def _v2_5_meta(template_type: str, **kwargs) -> TemplateMeta:
+    kwargs.setdefault('template_cls', DeepseekV2_5Template)
     return TemplateMeta(
         template_type,
         prefix=[['bos_token_id']],
@@ -36,6 +50,8 @@ def _v2_5_meta(template_type: str, **kwargs) -> TemplateMeta:
         chat_sep=[['eos_token_id']],
         suffix=[['eos_token_id']],
         system_prefix=[['bos_token_id'], '{{SYSTEM}}'],
+        tool_prompt=['<｜tool▁outputs▁begin｜>{{QUERY}}<｜tool▁outputs▁end｜>'],
+        default_tools_prompt='deepseek',
         **kwargs)
 
 

@@ -11,8 +11,12 @@ from ..register import register_template
 class GLM4Template(Template):
 
     def _preprocess_messages(self, messages: List[dict], training: bool) -> List[dict]:
-        return [{**m, 'content': '\n' + (m.get('content') or '')} if m['role'] == 'assistant' else m
-                for m in messages]
+        # a tool call's first line is the function name (the turn's metadata), not a newline
+        return [{**m, 'content': '\n' + (m.get('content') or '')}
+                if m['role'] == 'assistant' and not m.get('calls_only') else m for m in messages]
+
+    def _format_tool_results(self, results: List[str]) -> str:
+        return '<|observation|>\n'.join(results)
 
 
 register_template(
@@ -25,4 +29,5 @@ register_template(
         system_prefix=['[gMASK]<sop><|system|>\n{{SYSTEM}}'],
         stop_words=['<|endoftext|>', '<|user|>', '<|observation|>'],
         tool_prompt=['<|observation|>\n{{QUERY}}<|assistant|>'],
+        default_tools_prompt='glm4',
         template_cls=GLM4Template))

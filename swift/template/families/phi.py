@@ -11,6 +11,7 @@ register_template(
         chat_sep=['<|end|>\n'],
         suffix=['<|end|>'],
         system_prefix=['<|system|>\n{{SYSTEM}}<|end|>\n'],
+        end_layout=['\n', ['eos_token_id']],  # the official template ends a training text with eos
         stop_words=['<|end|>', '<|endoftext|>']))
 register_template(
     TemplateMeta(

@@ -73,7 +73,10 @@ def _grpo(args, overrides):
         epsilon=args.epsilon, reward_weights=list(args.reward_weights) or None,
         loss_type=(args.loss_type or ['grpo'])[0], ds3_gather_for_generation=args.ds3_gather_for_generation,
         use_vllm=args.use_vllm, vllm_gpu_memory_utilization=args.vllm_gpu_memory_utilization,
-        vllm_max_model_length=args.vllm_max_model_len, log_completions=False)
+        vllm_max_model_length=args.vllm_max_model_len, vllm_mode=args.vllm_mode,
+        vllm_server_host=args.vllm_server_host or '0.0.0.0', vllm_server_port=args.vllm_server_port,
+        vllm_tensor_parallel_size=args.vllm_tensor_parallel_size, epsilon_high=args.epsilon_high,
+        scale_rewards=args.scale_rewards, log_completions=False)
     return GRPOTrainer, config
 
 
