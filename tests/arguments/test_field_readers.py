@@ -35,6 +35,8 @@ COMMANDS = {
     'deploy': ('swift.arguments.deploy_args', 'DeployArguments'),
     'export': ('swift.arguments.export_args', 'ExportArguments'),
     'merge-lora': ('swift.arguments.export_args', 'ExportArguments'),
+    'app': ('swift.arguments.app_args', 'AppArguments'),
+    'web-ui': ('swift.arguments.webui_args', 'WebUIArguments'),
 }
 NOT_ARGUMENT_COMMANDS = {'list'}  # `swift list` takes a positional kind, no dataclass
 # Fields owned by engineers working on them now; each entry names the owner. Remove entries as they land.
