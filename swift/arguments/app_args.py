@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from typing import Literal, Optional
 
 from swift.utils import ArgumentError
+from .base_args import BaseArguments
 from .deploy_args import DeployArguments
 from .groups import _help
 from .webui_args import WebUIArguments
 
 # `swift deploy` fields a chat page has no use for: it serves a web page, not an API.
 _SERVER_ONLY = ('host', 'port', 'owned_by', 'verbose', 'log_interval', 'max_logprobs')
-_NOT_A_CHAT = ('dataset', 'val_dataset', 'result_path', 'metric', 'val_dataset_sample', 'logprobs', 'top_logprobs')
+_NO_SERVER = ('not read by swift app: it is a `swift deploy` server argument and the page listens on '
+              '--server_name/--server_port; drop it.')
 # Loading the model is the server's business once --base_url is given.
 _LOCAL_ONLY = ('adapters', 'ckpt_dir', 'infer_backend', 'merge_lora', 'quant_method', 'torch_dtype', 'device_map',
                'max_batch_size', 'model_type', 'template', 'max_length')
@@ -33,15 +35,17 @@ class AppGroup:
 @dataclass
 class AppArguments(AppGroup, WebUIArguments, DeployArguments):
     """A Gradio chat page in front of a model or an OpenAI-compatible server."""
+    rejected_fields = {**{name: _NO_SERVER for name in _SERVER_ONLY},
+                       'is_multimodal': 'not supported: no multimodal model type is registered in this version; '
+                                        'drop it to chat with text.'}
+
+    @classmethod
+    def rejections(cls):
+        return BaseArguments.rejections.__func__(cls)  # the table, not WebUIArguments' empty one
 
     def validate(self):
         WebUIArguments.validate(self)
-        self._reject_set(_SERVER_ONLY, 'is a `swift deploy` server argument; the page listens on --server_name/'
-                                       '--server_port')
-        self._reject_set(_NOT_A_CHAT, 'is not used by the chat page (use `swift infer` for datasets)')
-        if self.is_multimodal:
-            raise ArgumentError('--is_multimodal true: no multimodal model type is registered in this version; '
-                                'drop the flag to chat with text.')
+        self.check_rejected()
         if self.base_url:
             if not self.base_url.startswith(('http://', 'https://')):
                 raise ArgumentError(f'--base_url {self.base_url}: expected an http(s) URL such as '

@@ -16,6 +16,11 @@ class WebUIArguments:
     share: bool = _help('Also publish the page through a public Gradio share link (needs internet).', default=False)
     lang: Literal['zh', 'en'] = _help("Page language: 'zh' or 'en'.", default='zh')
 
+    @classmethod
+    def rejections(cls):
+        """Field -> why it is refused when set: none, the page reads every field."""
+        return {}
+
     def validate(self):
         if not 0 < self.server_port < 65536:
             raise ArgumentError(f'--server_port must be in 1..65535, got {self.server_port}.')

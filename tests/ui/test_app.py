@@ -34,10 +34,10 @@ def test_defaults_follow_the_reference():
 
 
 @pytest.mark.parametrize('argv, message', [
-    (['--model', 'm', '--port', '9000'], '--port is a `swift deploy` server argument'),
-    (['--model', 'm', '--dataset', 'd.jsonl'], '--dataset is not used by the chat page'),
+    (['--model', 'm', '--port', '9000'], '--port 9000: not read by swift app: it is a `swift deploy` server'),
+    (['--model', 'm', '--dataset', 'd.jsonl'], '--dataset d.jsonl: not read by swift deploy'),
     (['--model', 'm', '--api_key', 'k'], '--api_key is sent to a --base_url server'),
-    (['--model', 'm', '--is_multimodal', 'true'], 'no multimodal model type'),
+    (['--model', 'm', '--is_multimodal', 'true'], '--is_multimodal true: not supported: no multimodal model type'),
     (['--base_url', 'localhost:8000'], 'expected an http(s) URL'),
     (['--base_url', 'http://x/v1', '--model', 'm'], '--served_model_name'),
     (['--base_url', 'http://x/v1', '--adapters', 'a'], '--adapters loads a model in this process'),
