@@ -14,7 +14,8 @@ from .groups import _help
 from .webui_args import WebUIArguments
 
 # `swift deploy` fields a chat page has no use for: it serves a web page, not an API.
-_SERVER_ONLY = ('host', 'port', 'owned_by', 'verbose', 'log_interval', 'max_logprobs')
+_SERVER_ONLY = ('host', 'port', 'owned_by', 'verbose', 'log_interval', 'max_logprobs', 'max_tokens_limit', 'max_n',
+                'max_num_beams', 'max_request_bytes')
 _NO_SERVER = ('not read by swift app: it is a `swift deploy` server argument and the page listens on '
               '--server_name/--server_port; drop it.')
 # Loading the model is the server's business once --base_url is given.

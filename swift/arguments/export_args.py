@@ -49,6 +49,7 @@ _NO_GENERATION = 'not read: swift export generates no text; drop it.'
 class ExportArguments(ExportGroup, MergeArguments, BaseArguments):
     """Arguments of `swift export`: merge adapters, quantize, write GGUF / an Ollama Modelfile, push to a hub."""
     rejected_fields = {
+        'tuner_backend': 'not read by swift export: adapters merge with peft whatever backend trained them; drop it.',
         **{name: _NO_GENERATION for name in ('max_new_tokens', 'temperature', 'top_k', 'top_p', 'repetition_penalty',
                                              'num_beams', 'stream', 'stop_words', 'logprobs', 'top_logprobs')},
         'safe_serialization': 'not supported: transformers 5 saves safetensors only (also --export_legacy_format '

@@ -55,6 +55,7 @@ class InferArguments(MergeArguments, VllmArguments, LmdeployArguments, BaseArgum
     group_title = 'inference arguments'
     rejected_fields = {
         'safe_serialization': _SAVES_NOTHING, 'max_shard_size': _SAVES_NOTHING,
+        'tuner_backend': 'not read by inference: adapters load with peft whatever backend trained them; drop it.',
     }
     ckpt_dir: Optional[str] = _help('A checkpoint dir: sets --adapters when it holds adapter_config.json, else '
                                     '--model (ms-swift 2 style).', default=None)
