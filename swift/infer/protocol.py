@@ -52,10 +52,10 @@ class InferRequest(_ToDict):
         row = {'messages': messages}
         if self.tools:
             row['tools'] = self.tools
+        if self.tool_choice not in (None, 'auto'):
+            row['tool_choice'] = self.tool_choice
         if self.continue_final_message:
             row['continue_final_message'] = True
-            if self.tool_choice not in (None, 'auto'):
-                row['tool_choice'] = self.tool_choice
         return row
 
     def tool_names(self) -> List[str]:

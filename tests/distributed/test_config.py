@@ -50,6 +50,7 @@ def test_path_and_json_string(tmp_path):
     assert load_deepspeed_config({'zero_optimization': {'stage': 3}})['zero_optimization']['stage'] == 3
 
 
+@pytest.mark.distributed  # needs the deepspeed extra, installed by `make test-extra`
 def test_hpz_partition_size_goes_into_zero3_only():
     config = resolve_deepspeed('zero3', zero_hpz_partition_size=2)
     assert config['zero_optimization']['zero_hpz_partition_size'] == 2
