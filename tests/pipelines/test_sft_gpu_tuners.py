@@ -1,7 +1,6 @@
 """GPU-only training paths: liger-kernel, unsloth, Q-GaLore, flash-attention packing. On CPU each refuses in one
 line before loading weights (checked here); with a CUDA GPU and the package the `gpu` tests train for real."""
 import importlib.util
-import json
 
 import pytest
 import torch
@@ -17,15 +16,6 @@ GPU_PATHS = {
     'flash_attn_packing': (['--attn_impl', 'flash_attn', '--packing', 'true', '--max_length', '64'], 'flash_attn',
                            'flash_attn needs a CUDA GPU'),
 }
-
-
-@pytest.fixture(scope='module')
-def data(tmp_path_factory):
-    path = tmp_path_factory.mktemp('d') / 'chat.jsonl'
-    rows = [{'messages': [{'role': 'user', 'content': f'question {i}?'},
-                          {'role': 'assistant', 'content': f'answer number {i}.'}]} for i in range(8)]
-    path.write_text('\n'.join(json.dumps(r) for r in rows))
-    return str(path)
 
 
 def _sft(data, out, extra):

@@ -37,15 +37,6 @@ METHODS = {
 IDS = torch.tensor([[1, 20, 30, 40, 50, 60]])
 
 
-@pytest.fixture(scope='module')
-def data(tmp_path_factory):
-    path = tmp_path_factory.mktemp('d') / 'chat.jsonl'
-    rows = [{'messages': [{'role': 'user', 'content': f'question {i}?'},
-                          {'role': 'assistant', 'content': f'answer number {i}.'}]} for i in range(8)]
-    path.write_text('\n'.join(json.dumps(r) for r in rows))
-    return str(path)
-
-
 def _sft(data, out, extra):
     torch.set_num_threads(1)
     return sft_main(['--model', 'swift/tiny-qwen2', '--dataset', data, '--max_steps', '3', '--learning_rate', '1e-2',

@@ -1,5 +1,4 @@
 """Every tuner trains the tiny model through `swift sft`, and what it saved reloads and differs from the base."""
-import json
 
 import pytest
 import torch
@@ -22,15 +21,6 @@ TUNERS = {
     'llamapro': ['--train_type', 'llamapro', '--llamapro_num_new_blocks', '2'],
     'full': ['--train_type', 'full', '--freeze_parameters_ratio', '0.5', '--trainable_parameters', 'lm_head'],
 }
-
-
-@pytest.fixture(scope='module')
-def data(tmp_path_factory):
-    path = tmp_path_factory.mktemp('d') / 'chat.jsonl'
-    rows = [{'messages': [{'role': 'user', 'content': f'question {i}?'},
-                          {'role': 'assistant', 'content': f'answer number {i}.'}]} for i in range(8)]
-    path.write_text('\n'.join(json.dumps(r) for r in rows))
-    return str(path)
 
 
 def _logits(model, ids):
