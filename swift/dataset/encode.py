@@ -28,7 +28,7 @@ def _columns(encoded: Dict[str, Any]):
     """[the encoded row's columns], or the error of a row with no supervised token (e.g. the prompt alone
     fills --max_length under --truncation_strategy right): it would train on nothing."""
     labels = encoded.get('labels')
-    if labels is not None and all(t == -100 for t in labels):
+    if labels is not None and labels.count(-100) == len(labels):
         return NoSupervisedTokensError('no supervised token left after truncation: the row would train on nothing '
                                        '(raise --max_length or use --truncation_strategy left)')
     out = {k: encoded.get(k) for k in ENCODED_COLUMNS}

@@ -8,7 +8,7 @@ from swift.utils import TemplateError, pad_token_id
 from .collator import pad_batch
 from .constant import ContextType
 from .loss_scale import all_loss_scale, get_loss_scale
-from .render import fill, merge, to_text, token_values, tokenize, tokenize_batch
+from .render import Runs, cut_runs, fill, labels_of, merge, to_text, token_values, tokenize, tokenize_batch
 from .tools import forced_call_prefix, format_tools, get_agent_format, load_calls, parse_tools
 from .turns import Round, split_messages
 
@@ -212,36 +212,37 @@ class Template:
                 out.append(error)
         return out
 
-    def _finish(self, input_ids: List[int], weights: List[float], mode: str) -> Dict[str, Any]:
-        """bos, truncation and labels of a tokenized row."""
+    def _finish(self, input_ids: List[int], runs: Runs, mode: str) -> Dict[str, Any]:
+        """bos, truncation and labels of a tokenized row (`runs`: its per-token weights, run-length coded)."""
         if self.template_meta.auto_add_bos:
-            input_ids, weights = self._add_bos(input_ids, weights)
-        input_ids, weights = self._truncate(input_ids, weights)
+            input_ids, runs = self._add_bos(input_ids, runs)
+        input_ids, runs = self._truncate(input_ids, runs)
         encoded = {'input_ids': input_ids, 'length': len(input_ids)}
         if mode != 'infer':
-            encoded['labels'] = [t if w > 0 else -100 for t, w in zip(input_ids, weights)]
-            encoded['loss_scale'] = None if all(w in (0., 1.) for w in weights) else weights
+            encoded['labels'] = labels_of(input_ids, runs)
+            binary = all(w in (0., 1.) for _, w in runs)
+            encoded['loss_scale'] = None if binary else [w for count, w in runs for _ in range(count)]
         return encoded
 
-    def _add_bos(self, input_ids: List[int], weights: List[float]):
+    def _add_bos(self, input_ids: List[int], runs: Runs):
         """Prepend what the tokenizer itself adds in front of text (its bos), unless already there."""
         if self._bos_head is None:
             self._bos_head = self.tokenizer('', add_special_tokens=True)['input_ids']
         head = self._bos_head
         if not head or input_ids[:len(head)] == head:
-            return input_ids, weights
-        return head + input_ids, [0.] * len(head) + weights
+            return input_ids, runs
+        return head + input_ids, [(len(head), 0.)] + runs
 
-    def _truncate(self, input_ids: List[int], weights: List[float]):
+    def _truncate(self, input_ids: List[int], runs: Runs):
         n, limit = len(input_ids), self.max_length
         if limit is None or n <= limit:
-            return input_ids, weights
+            return input_ids, runs
         if self.truncation_strategy == 'delete':
             raise MaxLengthError(f'Encoded length {n} exceeds max_length {limit}; raise --max_length or set '
                                  '--truncation_strategy left/right.')
         if self.truncation_strategy == 'left':
-            return input_ids[-limit:], weights[-limit:]
-        return input_ids[:limit], weights[:limit]
+            return input_ids[-limit:], cut_runs(runs, n - limit, n)
+        return input_ids[:limit], cut_runs(runs, 0, limit)
 
     def data_collator(self, batch: List[Dict[str, Any]], padding_to: Optional[int] = None) -> Dict[str, Any]:
         """Pad to the longest row: right in training (or `padding_side`), left for inference."""
