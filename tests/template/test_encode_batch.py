@@ -158,5 +158,23 @@ def test_encode_dataset_equals_row_by_row(rows):
     batched, stats = encode_dataset(dataset, template)
     row_by_row, stats2 = encode_dataset(dataset, template, encoder=lambda row: [
         {k: v for k, v in _reference(template, row, 'train').items()}])
-    assert batched.to_list() == row_by_row.to_list()
+    assert batched.to_list() == row_by_row.to_list() and batched.features == row_by_row.features
     assert (stats.rows_kept, stats.dropped) == (stats2.rows_kept, stats2.dropped) and stats.dropped
+
+
+def test_encode_dataset_streams_to_arrow_and_num_proc_changes_nothing(rows):
+    """Encoded sft rows are written to memory-mapped Arrow shards with the schema Dataset.from_dict gave them;
+    two processes give the same rows in the same order."""
+    import datasets
+    template = get_template('qwen2_5', tokenizer(), max_length=200, loss_scale='react')
+    plain = [{'messages': r['messages']} for r in rows if not isinstance(r.get('tools'), list)]
+    dataset = datasets.Dataset.from_list(plain * (2400 // len(plain) + 1))
+    one, stats1 = encode_dataset(dataset, template)
+    two, stats2 = encode_dataset(dataset, template, num_proc=2)
+    reference = datasets.Dataset.from_list([_reference(template, r, 'train') for r in dataset
+                                            if isinstance(_outcome(lambda r=r: _reference(template, r, 'train')),
+                                                          dict)])
+    assert one.cache_files and len(two.cache_files) > 1  # file-backed, one shard per chunk
+    assert one.features == reference.features and 'loss_scale' in one.features
+    assert one.to_list() == two.to_list() == reference.to_list()
+    assert (stats1.rows_kept, stats1.dropped, stats1.lengths) == (stats2.rows_kept, stats2.dropped, stats2.lengths)
