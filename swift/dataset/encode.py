@@ -3,6 +3,8 @@
 One loop for every training command: `swift sft/pt` encode a row into input_ids/labels, `swift rlhf` passes an
 algorithm-specific row encoder (swift/template/rlhf.py) that may turn one row into several encoded rows.
 """
+import contextlib
+import gc
 import itertools
 import os
 import random
@@ -190,12 +192,26 @@ def _encode_chunk(indices: List[int], state: Dict[str, Any]) -> Tuple[Any, Encod
     batch = getattr(encoder, 'batch', None)
     for start in range(0, len(indices), _BATCH_ROWS):
         part = indices[start:start + _BATCH_ROWS]
-        rows = _rows(dataset, part)
-        row_encoders = map(_given, batch(rows)) if batch else itertools.repeat(encoder)
-        for index, row, row_encoder in zip(part, rows, row_encoders):
-            for encoded in encode_row(row_encoder, row, stats, strict, f'row {index + 1}', keep_length):
-                out.add(encoded)
+        with _gc_paused():
+            rows = _rows(dataset, part)
+            row_encoders = map(_given, batch(rows)) if batch else itertools.repeat(encoder)
+            for index, row, row_encoder in zip(part, rows, row_encoders):
+                for encoded in encode_row(row_encoder, row, stats, strict, f'row {index + 1}', keep_length):
+                    out.add(encoded)
     return out.close(), stats
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """No cyclic GC inside one batch: encoding allocates many small acyclic objects, and each collection would
+    walk every live object (the pre-token cache included); the collector runs again between batches."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _rows(dataset, indices: List[int]) -> List[Dict[str, Any]]:

@@ -80,15 +80,15 @@ class PretokenizedEncoder:
 
     def encode(self, texts: List[str]) -> List[List[int]]:
         self._check(''.join(t for t in texts if not t.isascii()))
-        words_of, missing, rust = [], {}, []
+        words_of, seen, rust = [], set(), []
         for i, text in enumerate(texts):
             words = None if self.bad and not self.bad.isdisjoint(text) else self._split(text)
             if words is None:
                 rust.append(i)
             else:
-                missing.update(dict.fromkeys(w for w in words if w not in self.cache))
+                seen.update(words)
             words_of.append(words)
-        long_words = self._merge(list(missing))
+        long_words = self._merge(sorted(seen.difference(self.cache)))
         cache = self.cache
         out = [None if words is None else list(chain.from_iterable(map(cache.__getitem__, words)))
                for words in words_of]
