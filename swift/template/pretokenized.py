@@ -67,8 +67,8 @@ class PretokenizedEncoder:
         config = json.loads(backend.to_str())
         pattern = _pattern(config.get('pre_tokenizer'))
         model, normalizer = config.get('model') or {}, config.get('normalizer')
-        if pattern is None or model.get('type') != 'BPE' or model.get('dropout'):
-            return None
+        if pattern is None or model.get('type') != 'BPE' or model.get('dropout') or backend.encode_special_tokens:
+            return None  # (encode_special_tokens: special tokens in text are text, not split off)
         if normalizer is not None and normalizer != {'type': 'NFC'}:
             return None
         if any(t.get('lstrip') or t.get('rstrip') or t.get('single_word') or t.get('normalized')

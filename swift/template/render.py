@@ -83,7 +83,8 @@ def _pretokenized(backend):
     """The PretokenizedEncoder of a Rust tokenizer (None: not byte-level BPE), rebuilt when its pre-tokenizer,
     normalizer or added tokens change (e.g. new special tokens)."""
     state = (backend.pre_tokenizer.__getstate__() if backend.pre_tokenizer else None,
-             backend.normalizer.__getstate__() if backend.normalizer else None, str(backend.get_added_tokens_decoder()))
+             backend.normalizer.__getstate__() if backend.normalizer else None, str(backend.get_added_tokens_decoder()),
+             backend.encode_special_tokens)
     entry = _ENCODERS.get(id(backend))
     if entry is None or entry[0] is not backend or entry[1] != state:
         if len(_ENCODERS) >= 8:
