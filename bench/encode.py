@@ -7,16 +7,19 @@ usage:
 
 Rows: `synthetic` is bench/data.py's write_fast_jsonl (the rows `bench/train.py --encode_rows` encodes: 1-3 rounds
 of English word salad, 20% of sentences runs of Chinese characters); `builtin` is swift/self-cognition (106
-zh/en rows) repeated to --rows. Template qwen2_5 with the tiny byte-level BPE tokenizer, max_length 512, delete.
+zh/en rows) repeated to --rows. Synthetic row counts above 100,000 repeat the first 100,000 (a multiple of it). Template qwen2_5 with the tiny byte-level BPE tokenizer, max_length 512, delete.
 Time and memory cover `encode_dataset` alone: the canonical rows are loaded before (`--input swift`:
 `load_dataset`; `--input arrow`: a memory-mapped `datasets` json load, so 1M input rows do not sit in memory).
-Peak RSS is sampled every 20 ms over this process and its workers (RSS summed: shared pages count twice).
+Peak RSS is sampled every 20 ms over this process and its workers, summed (an upper bound: pages a forked
+worker shares with its parent count twice), and so is private memory (RSS minus file-backed shared pages, so
+the memory-mapped input and output Arrow files, which the kernel can drop, are not counted).
 The script imports only `swift`'s public API and bench/data.py, so `--compare` runs it against another checkout
 by putting that checkout first on PYTHONPATH.
 """
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -25,6 +28,7 @@ import threading
 import time
 
 ROOT = os.path.join(tempfile.gettempdir(), 'swift-bench-encode')
+_UNIQUE_ROWS = 100_000
 
 
 def _rows_file(data: str, rows: int) -> str:
@@ -32,6 +36,13 @@ def _rows_file(data: str, rows: int) -> str:
     path = os.path.join(ROOT, f'{data}-{rows}.jsonl')
     if os.path.exists(path):
         return path
+    if data == 'synthetic' and rows > _UNIQUE_ROWS:  # writing 1M distinct rows takes long: repeat 100k
+        base = _rows_file(data, _UNIQUE_ROWS)
+        with open(path + '.tmp', 'wb') as f:
+            for _ in range(rows // _UNIQUE_ROWS):
+                with open(base, 'rb') as src:
+                    shutil.copyfileobj(src, f)
+        return os.replace(path + '.tmp', path) or path
     if data == 'synthetic':
         return write_fast_jsonl(path + '.tmp', rows) and os.replace(path + '.tmp', path) or path
     from swift.dataset import load_dataset
@@ -49,30 +60,52 @@ class PeakRss:
 
     def __init__(self):
         import psutil
-        self.proc, self.peak, self._stop = psutil.Process(), 0, threading.Event()
+        self.proc, self.peak, self.peak_private, self._stop = psutil.Process(), 0, 0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def rss(self) -> int:
-        total = self.proc.memory_info().rss
+        return sum(m.rss for m in self._infos())
+
+    def private(self) -> int:
+        """Resident memory not backed by files (RSS minus shared pages: memory-mapped Arrow is not counted)."""
+        return sum(m.rss - m.shared for m in self._infos())
+
+    def _infos(self):
+        infos = [self.proc.memory_info()]
         for child in self.proc.children(recursive=True):
             try:
-                total += child.memory_info().rss
+                infos.append(child.memory_info())
             except Exception:  # a worker that just exited
                 pass
-        return total
+        return infos
 
     def _run(self):
+        last = time.monotonic()
         while not self._stop.wait(0.02):
             self.peak = max(self.peak, self.rss())
+            self.peak_private = max(self.peak_private, self.private())
+            if time.monotonic() - last > 30:  # long runs: progress on stderr
+                last = time.monotonic()
+                print(f'peak RSS so far {self.peak >> 20} MiB (private {self.peak_private >> 20}), shards on disk {_shard_bytes() >> 20} MiB',
+                      file=sys.stderr, flush=True)
 
     def __enter__(self):
-        self.peak = self.rss()
+        self.peak, self.peak_private = self.rss(), self.private()
         self._thread.start()
         return self
 
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+
+
+def _shard_bytes() -> int:
+    top, total = tempfile.gettempdir(), 0
+    for name in os.listdir(top):
+        if name.startswith(f'swift-encoded-{os.getpid()}-'):
+            for folder, _, files in os.walk(os.path.join(top, name)):
+                total += sum(os.path.getsize(os.path.join(folder, f)) for f in files)
+    return total
 
 
 def measure(ns) -> dict:
@@ -87,7 +120,7 @@ def measure(ns) -> dict:
         train, _ = load_dataset([path])
     template = get_template('qwen2_5', load_tiny_tokenizer(), max_length=512)
     monitor = PeakRss()
-    before = monitor.rss()
+    before, before_private = monitor.rss(), monitor.private()
     with monitor:
         start = time.perf_counter()
         encoded, stats = encode_dataset(train, template, num_proc=ns.num_proc)
@@ -98,7 +131,8 @@ def measure(ns) -> dict:
             'rows': ns.rows, 'kept': len(encoded), 'num_proc': ns.num_proc, 'omp': os.environ.get('OMP_NUM_THREADS'),
             'seconds': round(seconds, 2), 'rows_per_s': round(ns.rows / seconds, 1),
             'tokens_per_s': round(tokens / seconds), 'rss_before_mib': round(before / mib),
-            'peak_rss_mib': round(monitor.peak / mib), 'load_avg': round(os.getloadavg()[0], 1)}
+            'peak_rss_mib': round(monitor.peak / mib), 'private_before_mib': round(before_private / mib),
+            'peak_private_mib': round(monitor.peak_private / mib), 'load_avg': round(os.getloadavg()[0], 1)}
 
 
 def _run_side(checkout: str, argv) -> dict:

@@ -17,7 +17,7 @@ import regex
 # The regex of ByteLevel(use_regex=True) (tokenizers' pre_tokenizers/byte_level.rs).
 GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 _MAX_CACHED_CHARS = 64  # longer pre-tokens rarely repeat
-_MAX_ENTRIES = 500_000  # bounds the cache on data with many distinct words
+_MAX_ENTRIES = 100_000  # bounds the cache (~1 KB an entry) on data with many distinct words
 # Each new non-ASCII character c is checked by encoding these texts both ways: they put c next to letters, digits,
 # spaces, newlines, punctuation and combining marks, so a difference in its regex classes or normalization shows.
 _PROBES = ('{c}', 'a{c}b', '{c}{c}1', ' {c}', '{c} a', "'{c}", '1{c}1', '\n{c}\n', '{c}\n\n', '.{c}.',
