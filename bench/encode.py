@@ -7,7 +7,8 @@ usage:
 
 Rows: `synthetic` is bench/data.py's write_fast_jsonl (the rows `bench/train.py --encode_rows` encodes: 1-3 rounds
 of English word salad, 20% of sentences runs of Chinese characters); `builtin` is swift/self-cognition (106
-zh/en rows) repeated to --rows. Synthetic row counts above 100,000 repeat the first 100,000 (a multiple of it). Template qwen2_5 with the tiny byte-level BPE tokenizer, max_length 512, delete.
+zh/en rows) repeated to --rows. Synthetic row counts above 100,000 repeat the first 100,000 (a multiple of it).
+Template qwen2_5 with the tiny byte-level BPE tokenizer, max_length 512, delete.
 Time and memory cover `encode_dataset` alone: the canonical rows are loaded before (`--input swift`:
 `load_dataset`; `--input arrow`: a memory-mapped `datasets` json load, so 1M input rows do not sit in memory).
 Peak RSS is sampled every 20 ms over this process and its workers, summed (an upper bound: pages a forked
@@ -86,8 +87,8 @@ class PeakRss:
             self.peak_private = max(self.peak_private, self.private())
             if time.monotonic() - last > 30:  # long runs: progress on stderr
                 last = time.monotonic()
-                print(f'peak RSS so far {self.peak >> 20} MiB (private {self.peak_private >> 20}), shards on disk {_shard_bytes() >> 20} MiB',
-                      file=sys.stderr, flush=True)
+                print(f'peak RSS so far {self.peak >> 20} MiB (private {self.peak_private >> 20}), '
+                      f'shards on disk {_shard_bytes() >> 20} MiB', file=sys.stderr, flush=True)
 
     def __enter__(self):
         self.peak, self.peak_private = self.rss(), self.private()

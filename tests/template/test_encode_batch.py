@@ -17,8 +17,8 @@ from ._utils import chat, tokenizer, train_row
 from .test_official_tools import TOOLS, conversation
 
 ODD_TEXTS = [
-    'caf\u00e9 cafe\u0301 \ufb01le \u017ftar I\'M don\'T it\u2019s \u00a0x\u2003y\x1c\x85z\u200b \U0001fae8 \u0661\u0662 '
-    '\u216b \u00bd \u01c5 \r\n\r\n  \t\tend   ',
+    'caf\u00e9 cafe\u0301 \ufb01le \u017ftar I\'M don\'T it\u2019s \u00a0x\u2003y\x1c\x85z\u200b \U0001fae8 '
+    '\u0661\u0662 \u216b \u00bd \u01c5 \r\n\r\n  \t\tend   ',
     'a\u0316\u0301 e\u0301\u0316 \u1e0b\u0323 \uac00\u11a8 \u0915\u093f \u05e9\u05c1\u05b8 \u0e01\u0e33',
     '<|im_end|> in the content, <|im_start|>user and <|endoftext|>' + 'x' * 90,
     '数学' * 50 + ' 123456789 ' + 'Supercalifragilisticexpialidocious' * 3 + ' \n\n\n ' + '!!??..' * 20,
@@ -111,8 +111,9 @@ def test_random_text_equals_the_rust_tokenizer():
     """The pre-token path against the Rust tokenizer on random text mixing scripts, marks, spaces, digits and
     special tokens; each tokenizer takes the fast path."""
     rng = random.Random(0)
-    alphabet = list('abcXYZ  \t\n\r0123.,!?\'"-_') + ['数', '学', '模', '\u0301', '\u0316', '\u00e9', '\u017f', '\u00a0',
-                                                     '\u2003', '\u0661', '\u00bd', '\U0001f600', '\x85', "'s", "'LL"]
+    alphabet = list('abcXYZ  \t\n\r0123.,!?\'"-_') + [
+        '数', '学', '模', '\u0301', '\u0316', '\u00e9', '\u017f', '\u00a0', '\u2003', '\u0661', '\u00bd', '\U0001f600',
+        '\x85', "'s", "'LL"]
     specials = ['<|im_end|>', '<|im_start|>', '<|endoftext|>']
     texts = [''.join(rng.choice(alphabet + specials if rng.random() < 0.05 else alphabet)
                      for _ in range(rng.randint(0, 80))) for _ in range(2000)]
