@@ -64,7 +64,10 @@ def load_datasets(args: BaseArguments, datasets: Optional[List[str]] = None) -> 
         logger.info('--load_from_cache_file true: this version keeps no dataset cache yet, so the datasets are '
                     'preprocessed afresh (what a cache miss does).')
     ratio = 0. if args.val_dataset or args.streaming else args.split_dataset_ratio
-    train, val = load_dataset(datasets, split_dataset_ratio=ratio, **common)
+    # The mix applies to the --dataset entries only (ms-swift: not to --val_dataset).
+    mix_strategy, probs = args.mixing() if list(datasets) == list(args.dataset) else ('concat', None)
+    train, val = load_dataset(datasets, split_dataset_ratio=ratio, mix_strategy=mix_strategy,
+                              interleave_probs=probs, **common)
     if args.val_dataset:
         val, _ = load_dataset(args.val_dataset, split_dataset_ratio=0., **common)
     return train, val
