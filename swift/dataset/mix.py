@@ -44,10 +44,11 @@ def mix_datasets(parts: List[AnyDataset], names: List[str], strategy: str = 'con
     """One dataset from `parts` (one per `--dataset` entry, already sampled); logs the rows each entry contributed."""
     if strategy not in MIX_STRATEGIES:
         raise DatasetError(f'mix strategy {strategy!r} is unknown: choose {", ".join(MIX_STRATEGIES)}.')
-    if len(parts) == 1 or strategy == 'concat':
-        mixed = concatenate(parts)
+    if len(parts) == 1:
+        return parts[0]  # its loader already logged how many rows it kept
+    if strategy == 'concat':
         _log_counts(split, names, parts, [_size(p) for p in parts], 'concat')
-        return mixed
+        return concatenate(parts)
     check_probs(probs, len(parts))
     kwargs = dict(probabilities=list(probs) if probs is not None else None, seed=seed,
                   stopping_strategy=STOPPING[strategy])
