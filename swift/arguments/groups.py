@@ -39,6 +39,9 @@ class ModelArguments:
         'Per-device memory for device_map auto, e.g. \'{"0": "20GB"}\'.', default=None)
     local_repo_path: Optional[str] = _help('Local copy of a github repo some models need (none here: refused).',
                                            default=None)
+    new_special_tokens: List[str] = _list('Special tokens to add to the tokenizer (the embeddings grow to fit): '
+                                          'tokens, comma lists, or .txt files with one token a line. Training saves '
+                                          'them in args.json, so infer/export rebuild the vocabulary.')
 
     def validate(self):
         if self.num_labels is not None and self.num_labels < 1:

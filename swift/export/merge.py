@@ -50,7 +50,10 @@ def check_same_base(model, adapter_dir: str) -> None:
     if saved is None:
         return
     config = model.config.to_dict()
-    diffs = [f'{k} {saved[k]} vs {config.get(k)}' for k in _SHAPE_KEYS if k in saved and saved[k] != config.get(k)]
+    keys = _SHAPE_KEYS
+    if read_adapter_config(adapter_dir).get('modules_to_save'):
+        keys = tuple(k for k in keys if k != 'vocab_size')  # new tokens: the adapter carries the grown embeddings
+    diffs = [f'{k} {saved[k]} vs {config.get(k)}' for k in keys if k in saved and saved[k] != config.get(k)]
     if diffs:
         base = read_adapter_config(adapter_dir)['base_model_name_or_path']
         raise ArgumentError(f'--adapters {adapter_dir} was trained on another base model ({base}; {", ".join(diffs)}'

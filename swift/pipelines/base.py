@@ -34,9 +34,22 @@ def load_model_tokenizer(args: BaseArguments, load_model: bool = True, **overrid
         hub_token=args.hub_token, revision=args.model_revision)
     kwargs.update(overrides)
     model, tokenizer = get_model_tokenizer(args.model, args.torch_dtype, args.device_map, **kwargs)
+    add_vocab(args, model, tokenizer)
     # Record what was resolved so args.json reproduces it (infer/export/--adapters read it back).
     args.model_type = args.model_type or tokenizer.model_info.model_type
     return model, tokenizer
+
+
+def add_vocab(args: BaseArguments, model, tokenizer, init: bool = True) -> None:
+    """--new_special_tokens (and training's --resize_vocab): the same tokens get the same ids in training, infer and
+    export (args.json carries them); training also initialises the new rows (--init_special_tokens)."""
+    from swift.model.new_tokens import add_new_tokens, init_new_embeddings
+    resize = getattr(args, 'resize_vocab', False)
+    if not (args.new_special_tokens or resize):
+        return
+    new_ids = add_new_tokens(model, tokenizer, args.new_special_tokens, resize=resize)
+    if model is not None and init and resize:  # training (inference loads the trained rows from the adapter)
+        init_new_embeddings(model, tokenizer, new_ids, args.init_special_tokens, args.token_descriptions)
 
 
 def build_template(args: BaseArguments, tokenizer, mode: str = 'train'):

@@ -113,6 +113,10 @@ def build_gpu_engine(args: InferArguments, adapters: List[str], default_config):
     if args.merge_lora:
         raise ArgumentError(f'--merge_lora with --infer_backend {args.infer_backend}: merge first with '
                             '`swift export --merge_lora true` and pass the merged model.')
+    if args.new_special_tokens:  # the engine loads --model itself: it would not see the grown vocabulary
+        raise ArgumentError(f'--new_special_tokens with --infer_backend {args.infer_backend}: merge the adapters '
+                            'first (`swift export --merge_lora true` saves the grown vocabulary) and serve the merged '
+                            'model, or use --infer_backend pt.')
     if args.infer_backend == 'lmdeploy' and adapters:
         raise ArgumentError('--infer_backend lmdeploy serves no LoRA adapters here: merge them first with '
                             '`swift export --merge_lora true`, or use --infer_backend vllm or pt.')

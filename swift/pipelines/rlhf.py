@@ -4,6 +4,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 from swift.arguments.rlhf_args import RLHFArguments
 from swift.utils import ArgumentError, DatasetError, get_logger
+from .base import add_vocab
 from .train import SwiftTrain, optimizers_of
 
 logger = get_logger()
@@ -73,12 +74,15 @@ class SwiftRLHF(SwiftTrain):
 
 
 def load_aux_model(args, model_id: str, model_type: Optional[str], revision: Optional[str],
-                   adapters: List[str] = (), **kwargs):
-    """A frozen reference or reward model (adapters merged in), in eval mode."""
+                   adapters: List[str] = (), policy_vocab: bool = False, **kwargs):
+    """A frozen reference or reward model (adapters merged in), in eval mode. A reference model shares the
+    policy's vocabulary (`policy_vocab`: --new_special_tokens added before its adapters load)."""
     from swift.model import get_model_tokenizer
     model, tokenizer = get_model_tokenizer(model_id, args.torch_dtype, args.device_map, model_type=model_type,
                                            revision=revision, attn_impl=args.attn_impl, use_hf=args.use_hf,
                                            hub_token=args.hub_token, **kwargs)
+    if policy_vocab:
+        add_vocab(args, model, tokenizer, init=False)
     for adapter in adapters:
         from peft import PeftModel
         model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
