@@ -5,7 +5,7 @@ from typing import List, Optional
 
 import torch
 
-from swift.tuners.adapters import is_adapter_dir, read_adapter_config
+from swift.tuners.adapters import is_adapter_dir, read_adapter_config, with_base_adapters
 from swift.utils import ArgumentError, get_logger
 
 logger = get_logger()
@@ -73,6 +73,7 @@ def _load_one(model, adapter_dir: str):
 @torch.no_grad()
 def merge_adapters(model, adapters: List[str]):
     """The base model with each adapter merged in, in order (a plain transformers model)."""
+    adapters = with_base_adapters(adapters)  # --create_new_adapter checkpoints: their base adapters first
     check_mergeable(adapters)
     for adapter_dir in adapters:
         peft_model = _load_one(model, adapter_dir)

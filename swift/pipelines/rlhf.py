@@ -51,8 +51,15 @@ class SwiftRLHF(SwiftTrain):
             raise ArgumentError(f'--reward_model {args.reward_model} has a different vocabulary from the policy: '
                                 'PPO scores the policy\'s token ids, so use a reward model trained from the same '
                                 'family.')
-        if args.ref_model and args.rlhf_type in ('dpo', 'kto', 'ppo'):
-            out['ref_model'], _ = load_aux_model(args, args.ref_model, args.ref_model_type, args.ref_model_revision)
+        if (args.ref_model or args.ref_adapters) and args.rlhf_type in ('dpo', 'kto', 'ppo'):
+            # --ref_adapters without --ref_model: the base model plus those adapters, frozen (ms-swift >= 3.8)
+            own = args.ref_model is None
+            out['ref_model'], _ = load_aux_model(
+                args, args.model if own else args.ref_model, args.model_type if own else args.ref_model_type,
+                args.model_revision if own else args.ref_model_revision, args.ref_adapters, policy_vocab=True)
+            if args.ref_adapters:
+                logger.info(f'Reference model: {args.ref_model or args.model} + {" ".join(args.ref_adapters)} '
+                            '(merged, frozen).')
         return out
 
     def print_dry_run(self, template, dataset) -> None:
@@ -83,9 +90,8 @@ def load_aux_model(args, model_id: str, model_type: Optional[str], revision: Opt
                                            hub_token=args.hub_token, **kwargs)
     if policy_vocab:
         add_vocab(args, model, tokenizer, init=False)
-    for adapter in adapters:
-        from peft import PeftModel
-        model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+    from swift.tuners.adapters import merge_into_base, with_base_adapters
+    model = merge_into_base(model, with_base_adapters(list(adapters)))
     model.eval().requires_grad_(False)
     return model, tokenizer
 

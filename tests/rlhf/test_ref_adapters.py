@@ -1,0 +1,61 @@
+"""--ref_adapters / --ref_model_adapters: the DPO/KTO reference is the base plus those adapters, merged and frozen."""
+import pytest
+import torch
+from peft import PeftModel
+
+from swift.arguments import RLHFArguments, parse_args
+from swift.model import get_model_tokenizer
+from swift.pipelines.rlhf import rlhf_main
+from swift.pipelines.sft import sft_main
+from swift.utils import ArgumentError
+from .conftest import rlhf_argv
+
+IDS = torch.tensor([[5, 17, 42, 99, 7, 3]])
+
+
+@pytest.fixture(scope='module')
+def sft_lora(tmp_path_factory, pref_jsonl):
+    out = tmp_path_factory.mktemp('sft')
+    result = sft_main(['--model', 'swift/tiny-qwen2', '--dataset', pref_jsonl, '--output_dir', str(out),
+                       '--add_version', 'false', '--report_to', 'none', '--split_dataset_ratio', '0',
+                       '--save_strategy', 'no', '--max_steps', '2', '--learning_rate', '5e-2', '--plot_loss', 'false'])
+    return result['last_model_checkpoint']
+
+
+@torch.no_grad()
+def _logits(model):
+    return model.eval()(input_ids=IDS).logits
+
+
+def _ref_logps(trainer, rlhf_type):
+    """The reference log-probabilities the trainer computes for one batch of its own training data."""
+    batch = trainer.data_collator([trainer.train_dataset[i] for i in range(2)])
+    with torch.no_grad():
+        if rlhf_type == 'dpo':
+            return trainer.ref_model(input_ids=batch['input_ids'], attention_mask=batch['attention_mask']).logits
+        return trainer.ref_model(input_ids=batch['completion_input_ids'] if 'completion_input_ids' in batch
+                                 else batch['input_ids']).logits
+
+
+@pytest.mark.parametrize('rlhf_type,flag', [('dpo', '--ref_adapters'), ('kto', '--ref_model_adapters')])
+def test_reference_is_base_plus_ref_adapters(tmp_path, pref_jsonl, sft_lora, rlhf_type, flag):
+    result = rlhf_main(rlhf_argv(rlhf_type, pref_jsonl, tmp_path, '--adapters', sft_lora, flag, sft_lora))
+    trainer = result['trainer']
+    ref = trainer.ref_model
+    assert ref is not None and not any(p.requires_grad for p in ref.parameters())
+    base, _ = get_model_tokenizer('swift/tiny-qwen2')
+    expected = PeftModel.from_pretrained(get_model_tokenizer('swift/tiny-qwen2')[0], sft_lora).merge_and_unload()
+    torch.testing.assert_close(_logits(ref), _logits(expected), atol=1e-5, rtol=0)
+    assert (_logits(ref) - _logits(base)).abs().max() > 1e-2  # the reference is not the plain base model
+    assert _ref_logps(trainer, rlhf_type).shape[-1] == 3746
+
+
+def test_without_ref_adapters_the_reference_is_the_disabled_adapter(tmp_path, pref_jsonl, sft_lora):
+    result = rlhf_main(rlhf_argv('dpo', pref_jsonl, tmp_path, '--adapters', sft_lora))
+    assert result['trainer'].ref_model is None  # trl disables the adapter: the base model is the reference
+
+
+def test_ref_adapters_refused_where_there_is_no_reference(pref_jsonl, sft_lora):
+    args = parse_args(RLHFArguments, rlhf_argv('orpo', pref_jsonl, '/tmp/x', '--ref_adapters', sft_lora))
+    with pytest.raises(ArgumentError, match='--ref_adapters is used by dpo, kto, ppo only'):
+        args.validate()
