@@ -9,6 +9,7 @@ from swift.pipelines.rlhf import rlhf_main
 from swift.pipelines.sft import sft_main
 from swift.utils import ArgumentError
 from .conftest import rlhf_argv
+from .test_train import _logp, _pairs
 
 IDS = torch.tensor([[5, 17, 42, 99, 7, 3]])
 
@@ -27,27 +28,19 @@ def _logits(model):
     return model.eval()(input_ids=IDS).logits
 
 
-def _ref_logps(trainer, rlhf_type):
-    """The reference log-probabilities the trainer computes for one batch of its own training data."""
-    batch = trainer.data_collator([trainer.train_dataset[i] for i in range(2)])
-    with torch.no_grad():
-        if rlhf_type == 'dpo':
-            return trainer.ref_model(input_ids=batch['input_ids'], attention_mask=batch['attention_mask']).logits
-        return trainer.ref_model(input_ids=batch['completion_input_ids'] if 'completion_input_ids' in batch
-                                 else batch['input_ids']).logits
-
-
 @pytest.mark.parametrize('rlhf_type,flag', [('dpo', '--ref_adapters'), ('kto', '--ref_model_adapters')])
 def test_reference_is_base_plus_ref_adapters(tmp_path, pref_jsonl, sft_lora, rlhf_type, flag):
     result = rlhf_main(rlhf_argv(rlhf_type, pref_jsonl, tmp_path, '--adapters', sft_lora, flag, sft_lora))
     trainer = result['trainer']
     ref = trainer.ref_model
     assert ref is not None and not any(p.requires_grad for p in ref.parameters())
-    base, _ = get_model_tokenizer('swift/tiny-qwen2')
+    base, base_tokenizer = get_model_tokenizer('swift/tiny-qwen2')
     expected = PeftModel.from_pretrained(get_model_tokenizer('swift/tiny-qwen2')[0], sft_lora).merge_and_unload()
     torch.testing.assert_close(_logits(ref), _logits(expected), atol=1e-5, rtol=0)
     assert (_logits(ref) - _logits(base)).abs().max() > 1e-2  # the reference is not the plain base model
-    assert _ref_logps(trainer, rlhf_type).shape[-1] == 3746
+    pair = _pairs(base_tokenizer, pref_jsonl)[0]  # the reference log-probability of a chosen answer moved
+    assert abs(_logp(ref, pair['prompt_ids'], pair['chosen_ids']) - _logp(base, pair['prompt_ids'],
+                                                                          pair['chosen_ids'])) > 1e-3
 
 
 def test_without_ref_adapters_the_reference_is_the_disabled_adapter(tmp_path, pref_jsonl, sft_lora):
