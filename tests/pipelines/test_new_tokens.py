@@ -55,6 +55,7 @@ def test_every_checkpoint_carries_the_tokens_and_the_trained_rows(run):
         config = json.load(f)
     # tied embeddings: peft keeps one trained copy (embed_tokens) that also serves as the lm_head
     assert any(m.endswith('embed_tokens') for m in config['modules_to_save']) and config['ensure_weight_tying']
+    assert {3746, 3747, 3748} <= set(result['trainer'].train_dataset[0]['input_ids'])  # one id per new token
     trained = result['trainer'].model.get_input_embeddings().weight
     assert trained.shape[0] == 3749
     base, _ = get_model_tokenizer('swift/tiny-qwen2')
@@ -119,3 +120,17 @@ def test_token_lists_and_refusals(tmp_path):
         args = parse_args(SftArguments, ['--model', 'swift/tiny-qwen2', *argv])
         with pytest.raises(ArgumentError, match=match):
             args.validate()
+
+
+def test_full_training_saves_the_grown_model(tmp_path):
+    from swift.pipelines.sft import sft_main
+    data = tmp_path / 'd.jsonl'
+    data.write_text(json.dumps({'messages': [{'role': 'user', 'content': 'hi'},
+                                             {'role': 'assistant', 'content': '<tool_x> ok'}]}) + '\n')
+    result = sft_main(['--model', 'swift/tiny-qwen2', '--dataset', str(data), '--output_dir', str(tmp_path / 'o'),
+                       '--add_version', 'false', '--report_to', 'none', '--split_dataset_ratio', '0',
+                       '--train_type', 'full', '--new_special_tokens', '<tool_x>', '--max_steps', '1',
+                       '--plot_loss', 'false'])
+    ckpt = result['last_model_checkpoint']
+    model, tokenizer = AutoModelForCausalLM.from_pretrained(ckpt), AutoTokenizer.from_pretrained(ckpt)
+    assert model.config.vocab_size == len(tokenizer) == 3747 and tokenizer.convert_tokens_to_ids('<tool_x>') == 3746
