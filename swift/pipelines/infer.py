@@ -246,9 +246,9 @@ class SwiftInfer:
     def _rows(self) -> List[Dict[str, Any]]:
         args = self.args
         if args.val_dataset:
-            only_val = dataclasses.replace(args, dataset=list(args.val_dataset), val_dataset=[], split_dataset_ratio=0.,
-                                          interleave_prob=[], mix_strategy='concat', interleave_probs=None,
-                                          stopping_strategy='first_exhausted')
+            only_val = dataclasses.replace(  # ms-swift mixes --dataset entries only, never --val_dataset
+                args, dataset=list(args.val_dataset), val_dataset=[], split_dataset_ratio=0., interleave_prob=[],
+                mix_strategy='concat', interleave_probs=None, stopping_strategy='first_exhausted')
             dataset = load_datasets(only_val)[0]
         else:  # the held-out split of --dataset, or all of it with --split_dataset_ratio 0
             train, val = load_datasets(args)

@@ -100,8 +100,8 @@ def _args(*argv):
 
 
 def test_ms_swift_and_llamafactory_flags_map_to_one_mix():
-    assert _args('--dataset', 'a', 'b', '--interleave_prob', '0.3', '0.7').mixing() == ('interleave_under',
-                                                                                       [0.3, 0.7])
+    mixed = _args('--dataset', 'a', 'b', '--interleave_prob', '0.3', '0.7').mixing()
+    assert mixed == ('interleave_under', [0.3, 0.7])
     assert _args('--dataset', 'a', 'b', '--interleave_prob', '0.3', '0.7', '--stopping_strategy',
                  'all_exhausted').mixing() == ('interleave_over', [0.3, 0.7])
     assert _args('--dataset', 'a', 'b', '--mix_strategy', 'interleave_over', '--interleave_probs',
