@@ -52,3 +52,11 @@ def test_ref_adapters_refused_where_there_is_no_reference(pref_jsonl, sft_lora):
     args = parse_args(RLHFArguments, rlhf_argv('orpo', pref_jsonl, '/tmp/x', '--ref_adapters', sft_lora))
     with pytest.raises(ArgumentError, match='--ref_adapters is used by dpo, kto, ppo only'):
         args.validate()
+
+
+def test_ppo_reference_with_ref_adapters(tmp_path, pref_jsonl, sft_lora):
+    result = rlhf_main(rlhf_argv('ppo', pref_jsonl, tmp_path, '--reward_model', 'swift/tiny-qwen2',
+                                 '--ref_adapters', sft_lora, '--response_length', '4', '--num_ppo_epochs', '1',
+                                 '--max_steps', '1'))
+    expected = PeftModel.from_pretrained(get_model_tokenizer('swift/tiny-qwen2')[0], sft_lora).merge_and_unload()
+    torch.testing.assert_close(_logits(result['trainer'].ref_model), _logits(expected), atol=1e-5, rtol=0)
