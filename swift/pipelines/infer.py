@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 from swift.arguments.infer_args import InferArguments
 from swift.utils import ArgumentError, get_logger
+from swift.utils.atomic import open_staged
 from .base import build_template, load_datasets, load_model_tokenizer, to_args
 
 logger = get_logger()
@@ -320,8 +321,7 @@ def compute_metric(metric: str, predictions: List[str], references: List[Optiona
 
 
 def _write_jsonl(path: str, rows: List[Dict[str, Any]]) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, 'w', encoding='utf-8') as f:
+    with open_staged(path) as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + '\n')
 
