@@ -199,13 +199,12 @@ def split_dataset(dataset: AnyDataset, ratio: float, rng: np.random.RandomState,
 def load_dataset(datasets: Union[str, Sequence[str]], *, split_dataset_ratio: float = 0., seed: int = 42,
                  num_proc: int = 1, streaming: bool = False, use_hf: bool = False, hub_token: Optional[str] = None,
                  strict: bool = False, columns: Union[None, str, Dict[str, str]] = None,
-                 remove_unused_columns: bool = True, model_name: Any = None, model_author: Any = None,
+                 model_name: Any = None, model_author: Any = None,
                  download_mode: str = 'reuse_dataset_if_exists', mix_strategy: str = 'concat',
                  interleave_probs: Optional[Sequence[float]] = None) -> Tuple[AnyDataset, Optional[AnyDataset]]:
     """(train, val) of canonical rows; val is None when split_dataset_ratio == 0. Each entry is sampled (`#N`) and
     split on its own, then the entries are mixed (`mix_strategy`, see mix.py) with a seed drawn from `seed`.
-    Extra source columns are kept here whatever `remove_unused_columns` says: reward functions and metrics read
-    them; encoding drops them."""
+    Extra source columns are kept: reward functions and metrics read them; encoding drops them."""
     from .mix import check_probs, mix_datasets
     entries = [datasets] if isinstance(datasets, str) else list(datasets or [])
     if not entries:
