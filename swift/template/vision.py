@@ -32,7 +32,12 @@ FLOAT_ENV = ('MAX_RATIO', 'FPS')
 
 
 class ImageError(TemplateError):
-    """An image of a row cannot be used (missing, unreadable, remote, too wide): the row is dropped and counted."""
+    """An image of a row cannot be used (missing, unreadable, remote, too wide): the row is dropped and counted
+    under `reason` in the dataset summary."""
+
+    def __init__(self, message: str, reason: str = 'unreadable image'):
+        super().__init__(message)
+        self.reason = reason
 
 
 def _open(data: bytes, what: str):
@@ -62,14 +67,14 @@ def load_image(ref: Any):
         image = _load_str(ref.strip())
     else:
         raise ImageError(f'An image must be a path, data URL, base64 string, bytes or PIL.Image; '
-                         f'got {type(ref).__name__}.')
+                         f'got {type(ref).__name__}.', reason='not an image reference')
     return image if image.mode == 'RGB' else image.convert('RGB')
 
 
 def _load_str(ref: str):
     if ref.startswith(('http://', 'https://')):
         raise ImageError(f'Image URL {_short(ref)} is remote and this toolkit works offline; download it and '
-                         'give the local path (or a data URL).')
+                         'give the local path (or a data URL).', reason='remote image URL')
     if _DATA_URL.match(ref):
         return _open(_b64decode(ref.split(',', 1)[1], ref), 'from a data URL')
     path = os.path.expanduser(ref[7:] if ref.startswith('file://') else ref)
@@ -78,7 +83,7 @@ def _load_str(ref: str):
             return _open(f.read(), repr(path))
     if len(ref) > 64 and _BASE64.match(ref):
         return _open(_b64decode(ref, ref), 'from a base64 string')
-    raise ImageError(f'Image file {_short(ref)!r} does not exist.')
+    raise ImageError(f'Image file {_short(ref)!r} does not exist.', reason='missing image')
 
 
 def _b64decode(text: str, ref: str) -> bytes:
@@ -127,7 +132,8 @@ class VisionSettings:
         """Check the aspect ratio and apply --max_pixels (before the model's processor)."""
         w, h = image.size
         if min(w, h) <= 0 or max(w, h) / min(w, h) > self.max_ratio:
-            raise ImageError(f'Image of {w}x{h} has an aspect ratio above MAX_RATIO={self.max_ratio:g}.')
+            raise ImageError(f'Image of {w}x{h} has an aspect ratio above MAX_RATIO={self.max_ratio:g}.',
+                             reason='image aspect ratio above MAX_RATIO')
         if self.max_pixels is not None and w * h > self.max_pixels:
             scale = (self.max_pixels / (w * h)) ** 0.5
             image = image.resize((max(1, int(w * scale)), max(1, int(h * scale))))
