@@ -159,14 +159,15 @@ def _as_tensor(value, dtype=None) -> torch.Tensor:
     return value if isinstance(value, torch.Tensor) else torch.tensor(value, dtype=dtype)
 
 
-def collate_media(batch: List[Dict[str, Any]], out: Dict[str, Any], side: str) -> Dict[str, Any]:
+def collate_media(batch: List[Dict[str, Any]], out: Dict[str, Any], side: str,
+                  with_types: bool = True) -> Dict[str, Any]:
     """Concatenate the media tensors of the rows (in row order) and pad mm_token_type_ids like input_ids."""
     for key in MEDIA_KEYS:
         values = [row[key] for row in batch if row.get(key) is not None]
         if values:
             dtype = torch.float32 if key.startswith('pixel') or key == 'second_per_grid_ts' else torch.long
             out[key] = torch.cat([_as_tensor(v, dtype) for v in values], dim=0)
-    if any(row.get('mm_token_type_ids') is not None for row in batch):
+    if with_types and any(row.get('mm_token_type_ids') is not None for row in batch):
         width = out['input_ids'].shape[1]
         rows = []
         for row in batch:
