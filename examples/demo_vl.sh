@@ -16,7 +16,7 @@ $SWIFT sft \
     --freeze_vit false \
     --freeze_aligner false \
     --learning_rate 2e-3 \
-    --num_train_epochs 25 \
+    --num_train_epochs 12 \
     --per_device_train_batch_size 8 \
     --split_dataset_ratio 0 \
     --save_strategy no \
