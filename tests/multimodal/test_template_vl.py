@@ -81,8 +81,8 @@ def test_tag_count_mismatch_and_text_template_refusal(vl_tokenizer):
         template.encode(row)
     text_template = get_template('qwen2_5', vl_tokenizer)
     with pytest.raises(TemplateError, match='text-only'):
-        text_template.encode({**row, 'messages': [{'role': 'user', 'content': 'x'},
-                                                   {'role': 'assistant', 'content': 'y'}]})
+        text_row = {**row, 'messages': [{'role': 'user', 'content': 'x'}, {'role': 'assistant', 'content': 'y'}]}
+        text_template.encode(text_row)
 
 
 def test_collator_batches_mixed_rows_and_model_runs(vl_model_tokenizer):
