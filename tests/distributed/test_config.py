@@ -11,6 +11,7 @@ from swift.distributed import DEEPSPEED_BUILTIN, load_deepspeed_config, resolve_
 from swift.distributed import deepspeed as ds
 from swift.distributed.launch import LaunchPlan, engine
 from swift.distributed.shard import RankShard, block_bounds, gather_in_order, shard_rows
+from swift.sampling import shard_rows as sampling_shard
 from swift.utils import ArgumentError
 
 SWIFT = [sys.executable, '-m', 'swift.cli.main']
@@ -151,8 +152,9 @@ def test_sequence_parallel_rejected_outside_training():
 def test_shard_blocks_cover_rows_in_order():
     rows = list(range(11))
     blocks = [shard_rows(rows, i, 3) for i in range(3)]
-    assert [len(b) for b in blocks] == [3, 4, 4] and sum(blocks, []) == rows
-    assert block_bounds(11, 2, 3) == (7, 11)
+    assert [len(b) for b in blocks] == [4, 4, 3] and sum(blocks, []) == rows
+    assert block_bounds(11, 2, 3) == (8, 11)
+    assert sampling_shard(rows, [1, 3]) == blocks[1]  # --data_range takes the same blocks
     assert gather_in_order(rows, RankShard()) == rows
 
 

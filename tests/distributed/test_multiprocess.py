@@ -13,6 +13,7 @@ import torch
 from peft import PeftModel
 
 from swift.model import get_model_tokenizer
+from swift.pipelines.sample import sample_main
 
 pytestmark = pytest.mark.distributed
 SWIFT = [sys.executable, '-m', 'swift.cli.main']
@@ -151,6 +152,27 @@ def test_infer_shards_rows_and_writes_them_in_order(data, tmp_path):
     two, one = infer(2, 'two.jsonl'), infer(1, 'one.jsonl')
     assert len(two) == 5 and two == one
     assert [r['labels'] for r in two] == [str(30 + 2 * i) for i in range(5)]  # the file's row order
+
+
+def test_sample_shards_rows_like_one_process(data, tmp_path):
+    """Each row has its own seed, so two ranks draw what one process draws; --data_range composes with ranks."""
+    rows = tmp_path / 'five.jsonl'
+    rows.write_text(''.join(open(data, encoding='utf-8').readlines()[:5]))
+
+    def sample(nproc, name, *extra):
+        argv = [str(a) for a in ['--model', 'swift/tiny-qwen2', '--dataset', rows, '--max_new_tokens', 4,
+                                 '--num_return_sequences', 2, '--temperature', '1.5', '--output_dir', tmp_path,
+                                 '--output_file', name, *extra]]
+        log = swift('sample', argv).stdout if nproc > 1 else sample_main(argv)  # one process: in this one
+        return log, [json.loads(line) for line in (tmp_path / name).read_text().splitlines()]
+    log, two = sample(2, 'two.jsonl')
+    _, one = sample(1, 'one.jsonl')
+    assert 'on rank 1 of 2' in log and not list(tmp_path.glob('two.jsonl.partial*'))
+    assert len(two) == 10 and two == one
+    assert len({r['messages'][-1]['content'] for r in one}) > 5  # really sampled, not greedy
+    assert [r['messages'][0]['content'] for r in one[::2]] == [f'What is {10 + i}+{20 + i}?' for i in range(5)]
+    _, block = sample(2, 'block.jsonl', '--data_range', 0, 2)  # rows 0-2, split over the two ranks
+    assert block == one[:6]
 
 
 def test_killing_the_launcher_leaves_no_worker(data, tmp_path):
