@@ -2,6 +2,7 @@
 a killed launcher. Every run trains the tiny model a few steps, saves, and the output is reloaded in this process."""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -120,7 +121,12 @@ def test_two_nodes_on_localhost_equal_one_two_process_node(ddp_run, data, tmp_pa
 @pytest.mark.parametrize('command,train_type,stage',
                          [('sft', 'full', 'zero2'), ('sft', 'full', 'zero3'), ('pt', 'lora', 'zero2')])
 def test_zero_runs_save_and_reload(data, tmp_path, command, train_type, stage):
-    swift(command, sft_args(data, str(tmp_path), '--train_type', train_type, '--deepspeed', stage, steps=2))
+    proc = swift(command, sft_args(data, str(tmp_path), '--train_type', train_type, '--deepspeed', stage, steps=2))
+    if stage == 'zero3':  # partitioned as it loads (zero.Init), not loaded whole on each rank first
+        held = re.findall(r'ZeRO-3 after loading: rank (\d) holds [\d,]+ of [\d,]+ parameter elements '
+                          r'\(([\d.]+)%\)', proc.stderr)
+        assert sorted(rank for rank, _ in held) == ['0', '1'], proc.stderr[-3000:]
+        assert all(40 < float(share) < 60 for _, share in held), held
     assert len(losses(str(tmp_path))) == 2
     assert logits(str(tmp_path), adapter=train_type != 'full').isfinite().all()
 
