@@ -79,6 +79,23 @@ def test_missing_deepspeed_package_names_the_extra(monkeypatch):
         resolve_deepspeed('zero2')
 
 
+@pytest.mark.parametrize('nproc', ['1', '2'])
+def test_cli_without_deepspeed_installed_names_the_extra(nproc, tmp_path):
+    """The real CLI in a Python where `import deepspeed` fails (sys.modules[name] = None is how Python marks a
+    module as absent): one line naming the extra, in the launcher (NPROC_PER_NODE=2) or before weights load."""
+    code = ('import sys; sys.modules["deepspeed"] = None; from swift.cli.main import cli_main; '
+            'sys.exit(cli_main(sys.argv[1:]))')
+    data = tmp_path / 'd.jsonl'
+    data.write_text(json.dumps({'messages': [{'role': 'user', 'content': 'hi'},
+                                             {'role': 'assistant', 'content': 'yo'}]}) + '\n')
+    env = dict(os.environ, OMP_NUM_THREADS='1', NPROC_PER_NODE=nproc, MASTER_PORT='29632')
+    proc = subprocess.run([sys.executable, '-c', code, 'sft', '--model', 'swift/tiny-qwen2', '--dataset', str(data),
+                           '--deepspeed', 'zero2', '--output_dir', str(tmp_path / 'out')],
+                          capture_output=True, text=True, timeout=300, env=env)
+    _one_line_error(proc, "--deepspeed needs the deepspeed package: pip install -e '.[deepspeed]'")
+    assert 'launch plan' not in proc.stdout and not (tmp_path / 'out').exists()
+
+
 def test_launch_plan_passes_env_straight_to_torchrun():
     env = {'NPROC_PER_NODE': '2', 'NNODES': '2', 'NODE_RANK': '1', 'MASTER_ADDR': '10.0.0.1', 'MASTER_PORT': '29555'}
     plan = LaunchPlan.from_env('sft', ['--deepspeed', 'zero3'], env)
@@ -175,3 +192,12 @@ def test_memory_estimate_counts_and_shards():
     off = estimate_memory(config, zero_stage=3, **{**common, 'offload': {'param': 'cpu', 'optimizer': 'cpu'}})
     assert off.parameters == off.optimizer == 0
     assert 'fits in' in zero3.describe() and 'ZeRO-3, 2 rank(s)' in zero3.describe()
+    zero2 = estimate_memory(config, zero_stage=2, **common)  # + the flat parameter copy and a gradient bucket
+    assert ddp.buffers == 0 < zero3.buffers < zero2.buffers == 2 * 4 * counts_full(config)
+    with_runtime = estimate_memory(config, zero_stage=3, runtime=2**30, **common)
+    assert with_runtime.total == zero3.total + 2**30 and 'runtime 1.00' in with_runtime.describe()
+
+
+def counts_full(config):
+    from swift.distributed.memory import count_parameters
+    return count_parameters(config, lora_rank=None)['trainable']
