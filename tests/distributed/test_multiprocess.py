@@ -94,17 +94,25 @@ def test_ddp_losses_equal_one_process_with_twice_the_batch(ddp_run, data, tmp_pa
     assert logits(ddp_run).isfinite().all()  # the DDP adapter reloads in one process
 
 
-def test_zero3_consolidated_adapter_matches_ddp_and_resumes(ddp_run, data, tmp_path):
-    full, resumed = str(tmp_path / 'full'), str(tmp_path / 'resumed')
+@pytest.fixture(scope='module')
+def zero3_run(data, tmp_path_factory):
+    full = str(tmp_path_factory.mktemp('zero3'))
     proc = swift('sft', sft_args(data, full, '--deepspeed', 'zero3', '--save_strategy', 'steps', '--save_steps', 2))
     assert 'engine: DeepSpeed ZeRO-3 (zero3)' in proc.stdout
-    last = os.path.join(full, 'checkpoint-4')
-    assert (logits(last) - logits(ddp_run)).abs().max().item() < TOL
-    ckpt = os.path.join(full, 'checkpoint-2')
+    return full
+
+
+def test_zero3_consolidated_adapter_matches_ddp(ddp_run, zero3_run):
+    assert (logits(os.path.join(zero3_run, 'checkpoint-4')) - logits(ddp_run)).abs().max().item() < TOL
+
+
+def test_zero3_checkpoint_resumes(zero3_run, data, tmp_path):
+    ckpt = os.path.join(zero3_run, 'checkpoint-2')
     assert any(name.startswith('global_step') for name in os.listdir(ckpt))  # DeepSpeed's sharded states
+    resumed = str(tmp_path)
     swift('sft', sft_args(data, resumed, '--deepspeed', 'zero3', '--resume_from_checkpoint', ckpt))
-    assert max(abs(a - b) for a, b in zip(losses(resumed), losses(full)[2:])) < TOL
-    assert (logits(resumed) - logits(last)).abs().max().item() < TOL
+    assert max(abs(a - b) for a, b in zip(losses(resumed), losses(zero3_run)[2:])) < TOL
+    assert (logits(resumed) - logits(os.path.join(zero3_run, 'checkpoint-4'))).abs().max().item() < TOL
 
 
 def test_two_nodes_on_localhost_equal_one_two_process_node(ddp_run, data, tmp_path):
@@ -118,10 +126,11 @@ def test_two_nodes_on_localhost_equal_one_two_process_node(ddp_run, data, tmp_pa
     assert max(abs(a - b) for a, b in zip(losses(str(tmp_path)), losses(ddp_run))) < TOL
 
 
-@pytest.mark.parametrize('command,train_type,stage',
-                         [('sft', 'full', 'zero2'), ('sft', 'full', 'zero3'), ('pt', 'lora', 'zero2')])
+@pytest.mark.parametrize('command,train_type,stage', [('sft', 'full', None), ('sft', 'full', 'zero2'),
+                                                       ('sft', 'full', 'zero3'), ('pt', 'lora', 'zero2')])
 def test_zero_runs_save_and_reload(data, tmp_path, command, train_type, stage):
-    proc = swift(command, sft_args(data, str(tmp_path), '--train_type', train_type, '--deepspeed', stage, steps=2))
+    engine = ['--deepspeed', stage] if stage else []  # None: plain DDP
+    proc = swift(command, sft_args(data, str(tmp_path), '--train_type', train_type, *engine, steps=2))
     if stage == 'zero3':  # partitioned as it loads (zero.Init), not loaded whole on each rank first
         held = re.findall(r'ZeRO-3 after loading: rank (\d) holds [\d,]+ of [\d,]+ parameter elements '
                           r'\(([\d.]+)%\)', proc.stderr)
