@@ -126,8 +126,9 @@ def test_two_nodes_on_localhost_equal_one_two_process_node(ddp_run, data, tmp_pa
     assert max(abs(a - b) for a, b in zip(losses(str(tmp_path)), losses(ddp_run))) < TOL
 
 
-@pytest.mark.parametrize('command,train_type,stage', [('sft', 'full', None), ('sft', 'full', 'zero2'),
-                                                       ('sft', 'full', 'zero3'), ('pt', 'lora', 'zero2')])
+@pytest.mark.parametrize('command,train_type,stage',
+                         [('sft', 'full', None), ('sft', 'full', 'zero2'), ('sft', 'full', 'zero3'),
+                          ('pt', 'lora', 'zero2')])
 def test_zero_runs_save_and_reload(data, tmp_path, command, train_type, stage):
     engine = ['--deepspeed', stage] if stage else []  # None: plain DDP
     proc = swift(command, sft_args(data, str(tmp_path), '--train_type', train_type, *engine, steps=2))
