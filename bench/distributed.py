@@ -106,16 +106,18 @@ MEMORY_CASES = [('DDP', []), ('ZeRO-2', ['--deepspeed', 'zero2']), ('ZeRO-3', ['
                 ('ZeRO-3 offload', ['--deepspeed', 'zero3_offload'])]
 
 
-def memory(model, data, tmp, measure: bool = True) -> None:
+def memory(model, data, tmp, measure: bool = True, port: int = 29900, engines=()) -> None:
     """Peak RSS per rank of the real run against the dry run's estimate (which on CPU includes the runtime the
     dry-run process holds: same imports, tokenizer, encoded data; no weights)."""
     print('| engine | peak RSS per rank (GiB) | estimate (GiB) | of which runtime | ratio estimate / measured |\n'
           '| --- | --- | --- | --- | --- |')
     for i, (name, extra) in enumerate(MEMORY_CASES):
+        if engines and name not in engines:
+            continue
         argv = sft_argv(model, data, os.path.join(tmp, f'mem{i}'), 'full', 2, *extra)
-        est = estimate(run(argv + ['--dry_run', 'true'], 2, 1, 29900 + i)['output'])
+        est = estimate(run(argv + ['--dry_run', 'true'], 2, 1, port + i)['output'])
         print(f'{name} estimate parts (GiB): {est}', file=sys.stderr, flush=True)
-        peak = max(run(argv, 2, 1, 29910 + i)['rss']) / GiB if measure else float('nan')
+        peak = max(run(argv, 2, 1, port + 10 + i)['rss']) / GiB if measure else float('nan')
         print(f'| {name} | {peak:.3f} | {est["total"]:.3f} | {est.get("runtime", 0):.3f} | '
               f'{est["total"] / peak:.2f} |', flush=True)
 
@@ -125,6 +127,8 @@ def main():
     parser.add_argument('--rows', type=int, default=32)
     parser.add_argument('--skip', nargs='*', default=[])
     parser.add_argument('--estimate_only', action='store_true', help='memory: the dry runs only, no real runs')
+    parser.add_argument('--engines', nargs='*', default=[], help='memory: only these rows, e.g. "ZeRO-3"')
+    parser.add_argument('--port', type=int, default=29900, help='first MASTER_PORT of the memory runs')
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         model = bench_model_dir(tmp)
@@ -132,7 +136,7 @@ def main():
         if 'speed' not in opts.skip:
             speed(model, data, tmp)
         if 'memory' not in opts.skip:
-            memory(model, data, tmp, measure=not opts.estimate_only)
+            memory(model, data, tmp, measure=not opts.estimate_only, port=opts.port, engines=opts.engines)
 
 
 if __name__ == '__main__':

@@ -65,13 +65,14 @@ def activation_bytes(config, batch: int, length: int, lora: bool, checkpointing:
     return tokens * (stored * dtype_bytes + logits)
 
 
-def deepspeed_buffers(config, counts: Dict[str, int], stage: Optional[int], world_size: int, dtype_bytes: int,
+def deepspeed_buffers(config, counts: Dict[str, int], stage: Optional[int], dtype_bytes: int,
                       ds_config: Optional[Dict[str, Any]] = None) -> float:
     """DeepSpeed's working memory besides the sharded states. ZeRO-0 all-reduces through gradient buffers as DDP
-    does; ZeRO-1/2 copy the trainable parameters into one flat
-    buffer (the loaded tensors are freed after the copy, so the peak holds both) and fill a gradient bucket of up to
-    reduce_bucket_size elements before each reduce-scatter; ZeRO-3 gathers each layer whole for its forward and
-    backward (one layer plus the prefetch bucket) and reduces through a bucket of hidden_size^2 elements ("auto")."""
+    does; ZeRO-1/2 copy the trainable parameters into one flat buffer (the loaded tensors are freed after the
+    copy, so the peak holds both) and fill a gradient bucket of up to reduce_bucket_size elements before each
+    reduce-scatter; ZeRO-3 gathers parameters whole for the forward and
+    backward (kept up to stage3_max_live_parameters, plus the prefetch bucket) and reduces through a bucket of
+    hidden_size^2 elements ("auto")."""
     if stage is None:
         return 0.
     zero = (ds_config or {}).get('zero_optimization', {})
@@ -85,10 +86,13 @@ def deepspeed_buffers(config, counts: Dict[str, int], stage: Optional[int], worl
     if stage < 3:
         bucket = min(size('reduce_bucket_size', 5e8), trainable) if stage == 2 else 0
         return trainable * dtype_bytes + bucket * 4
+    # gathered parameters stay whole while they are reused within stage3_max_reuse_distance, up to
+    # stage3_max_live_parameters (1e9 in the built-in configs: a model below that stays gathered during the step)
     layer = (counts['total'] - config.vocab_size * h) / max(config.num_hidden_layers, 1)
-    gathered = (layer + size('stage3_prefetch_bucket_size', 0.9 * h * h)) * dtype_bytes
+    live = max(layer, min(counts['total'], size('stage3_max_live_parameters', 1e9)))
+    gathered = (live + size('stage3_prefetch_bucket_size', 0.9 * h * h)) * dtype_bytes
     bucket = min(size('reduce_bucket_size', h * h), trainable) * 4
-    return gathered * (1 - 1 / world_size) + bucket
+    return gathered + bucket
 
 
 def estimate_memory(config, *, train_type: str, lora_rank: Optional[int], zero_stage: Optional[int],
@@ -110,7 +114,7 @@ def estimate_memory(config, *, train_type: str, lora_rank: Optional[int], zero_s
     states = trainable * 8 + (trainable * 4 if stage >= 1 else 0)  # moments (+ fp32 master partition)
     optimizer = states if stage == 0 else (0 if offload.get('optimizer') == 'cpu' else shard(states))
     acts = activation_bytes(config, batch, length, train_type != 'full', checkpointing, dtype_bytes)
-    buffers = deepspeed_buffers(config, counts, zero_stage, n, dtype_bytes, ds_config)
+    buffers = deepspeed_buffers(config, counts, zero_stage, dtype_bytes, ds_config)
     return MemoryEstimate(params, grads, optimizer, acts, buffers, total, trainable, n, zero_stage, runtime)
 
 
