@@ -150,7 +150,8 @@ def _zero3_training_args(args):
     DeepSpeed config (a weak reference, so the caller keeps the object), and from_pretrained then partitions the
     weights as it loads them (deepspeed.zero.Init) instead of loading the whole model on every rank first."""
     from swift.distributed import load_deepspeed_config, zero_stage
-    if args.dry_run or zero_stage(load_deepspeed_config(args.deepspeed)) != 3:
+    if args.dry_run or zero_stage(load_deepspeed_config(args.deepspeed)) != 3 or \
+            int(os.environ.get('WORLD_SIZE', '1')) == 1:  # one process: nothing to partition across
         return None
     training_args = args.training_args(**_device_overrides(args))
     training_args.device  # starts the process group (accelerate), which zero.Init shards across
