@@ -96,6 +96,13 @@ def test_cli_without_deepspeed_installed_names_the_extra(nproc, tmp_path):
     assert 'launch plan' not in proc.stdout and not (tmp_path / 'out').exists()
 
 
+def test_deepspeed_without_a_launcher_says_how_to_launch():
+    env = {k: v for k, v in os.environ.items() if k not in ('LOCAL_RANK', 'NPROC_PER_NODE', 'NNODES')}
+    proc = subprocess.run(SWIFT + ['sft', '--model', 'swift/tiny-qwen2', '--dataset', 'swift/self-cognition#4',
+                                   '--deepspeed', 'zero3'], capture_output=True, text=True, timeout=300, env=env)
+    _one_line_error(proc, '--deepspeed runs under torchrun: set NPROC_PER_NODE')
+
+
 def test_launch_plan_passes_env_straight_to_torchrun():
     env = {'NPROC_PER_NODE': '2', 'NNODES': '2', 'NODE_RANK': '1', 'MASTER_ADDR': '10.0.0.1', 'MASTER_PORT': '29555'}
     plan = LaunchPlan.from_env('sft', ['--deepspeed', 'zero3'], env)
