@@ -9,6 +9,7 @@ from collections import defaultdict
 from typing import Dict, Iterable, List, Sequence, Set
 
 from swift.utils import ArgumentError, get_logger
+from swift.utils.atomic import open_staged
 
 logger = get_logger()
 _PARTIAL = re.compile(r'\.partial(\.rank\d+)?$')
@@ -66,7 +67,7 @@ class OutputFile:
                     by_id[row['id']].append(row)
         rows = [row for rid in dict.fromkeys(order) for row in by_id.pop(rid, [])]
         rows += [row for rest in by_id.values() for row in rest]  # ids of another --dataset: kept, at the end
-        with open(self.path, 'w', encoding='utf-8') as f:
+        with open_staged(self.path) as f:
             for row in rows:
                 f.write(json.dumps(row, ensure_ascii=False) + '\n')
         for part in parts:
