@@ -2,7 +2,7 @@
 and peak RSS per rank of full fine-tuning under DDP, ZeRO-2, ZeRO-3 and ZeRO-3 offload, against the `--dry_run`
 memory estimate.
 
-usage: python -m bench.distributed [--rows 32] [--skip speed memory]
+usage: python -m bench.distributed [--rows 32] [--skip speed memory] [--estimate_only]
 
 The 25M bench model (bench/data.py), fp32, max_length 512, global batch 4 (1 x 4 or 2 x 2), one epoch,
 gradient checkpointing off. Peak RSS is sampled every 0.1 s per worker process with psutil.
@@ -93,29 +93,42 @@ def speed(model, data, tmp) -> None:
         print(f'| {name} | {tokens / result["runtime"]:.1f} |', flush=True)
 
 
-def estimate(output: str) -> float:
-    match = re.search(r'fits in ([0-9.]+) GiB per device', output)
-    return float(match.group(1))
+def estimate(output: str) -> Dict[str, float]:
+    """The dry run's figure and its parts (GiB), from its `[dry run] memory per rank` line."""
+    line = next(ln for ln in output.splitlines() if 'fits in' in ln)
+    parts = dict((name, float(value)) for name, value in re.findall(r'(\w+) ([0-9.]+)(?=,| GiB)', line))
+    parts.pop('in', None)
+    parts['total'] = float(re.search(r'fits in ([0-9.]+) GiB per device', line).group(1))
+    return parts
 
 
-def memory(model, data, tmp) -> None:
-    cases = [('DDP', []), ('ZeRO-2', ['--deepspeed', 'zero2']), ('ZeRO-3', ['--deepspeed', 'zero3']),
-             ('ZeRO-3 offload', ['--deepspeed', 'zero3_offload'])]
-    print('| engine | peak RSS per rank (GiB) | dry-run baseline (GiB) | estimate (GiB) | estimate + baseline '
-          '| ratio to measured |\n| --- | --- | --- | --- | --- | --- |')
-    for i, (name, extra) in enumerate(cases):
+MEMORY_CASES = [('DDP', []), ('ZeRO-2', ['--deepspeed', 'zero2']), ('ZeRO-3', ['--deepspeed', 'zero3']),
+                ('ZeRO-3 offload', ['--deepspeed', 'zero3_offload'])]
+
+
+def memory(model, data, tmp, measure: bool = True, port: int = 29900, engines=()) -> None:
+    """Peak RSS per rank of the real run against the dry run's estimate (which on CPU includes the runtime the
+    dry-run process holds: same imports, tokenizer, encoded data; no weights)."""
+    print('| engine | peak RSS per rank (GiB) | estimate (GiB) | of which runtime | ratio estimate / measured |\n'
+          '| --- | --- | --- | --- | --- |')
+    for i, (name, extra) in enumerate(MEMORY_CASES):
+        if engines and name not in engines:
+            continue
         argv = sft_argv(model, data, os.path.join(tmp, f'mem{i}'), 'full', 2, *extra)
-        dry = run(argv + ['--dry_run', 'true'], 2, 1, 29900 + i)
-        real = run(argv, 2, 1, 29910 + i)
-        base, est, peak = max(dry['rss']) / GiB, estimate(dry['output']), max(real['rss']) / GiB
-        print(f'| {name} | {peak:.3f} | {base:.3f} | {est:.3f} | {base + est:.3f} | {(base + est) / peak:.2f} |',
-              flush=True)
+        est = estimate(run(argv + ['--dry_run', 'true'], 2, 1, port + i)['output'])
+        print(f'{name} estimate parts (GiB): {est}', file=sys.stderr, flush=True)
+        peak = max(run(argv, 2, 1, port + 10 + i)['rss']) / GiB if measure else float('nan')
+        print(f'| {name} | {peak:.3f} | {est["total"]:.3f} | {est.get("runtime", 0):.3f} | '
+              f'{est["total"] / peak:.2f} |', flush=True)
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--rows', type=int, default=32)
     parser.add_argument('--skip', nargs='*', default=[])
+    parser.add_argument('--estimate_only', action='store_true', help='memory: the dry runs only, no real runs')
+    parser.add_argument('--engines', nargs='*', default=[], help='memory: only these rows, e.g. "ZeRO-3"')
+    parser.add_argument('--port', type=int, default=29900, help='first MASTER_PORT of the memory runs')
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         model = bench_model_dir(tmp)
@@ -123,7 +136,7 @@ def main():
         if 'speed' not in opts.skip:
             speed(model, data, tmp)
         if 'memory' not in opts.skip:
-            memory(model, data, tmp)
+            memory(model, data, tmp, measure=not opts.estimate_only, port=opts.port, engines=opts.engines)
 
 
 if __name__ == '__main__':

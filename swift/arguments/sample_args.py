@@ -63,8 +63,6 @@ class SampleArguments(SamplingGroup, MctsGroup, InferArguments):
         'metric': 'not read by swift sample: score samples with --orm_model; drop it.',
         'val_dataset_sample': 'not read by swift sample: pick rows with `--dataset path#N` or --data_range; '
                               'drop it.',
-        'ddp_backend': 'not read by swift sample, which starts no process group: split the rows between jobs '
-                       'with --data_range i n; drop it.',
     }
     temperature: Optional[float] = _help('Sampling temperature.', default=1.0)
     split_dataset_ratio: float = _help('Not used by sampling (every row of --dataset is sampled).', default=0.)

@@ -93,3 +93,16 @@ def describe(value) -> str:
     offload = [f'{k} offloaded to {d}' for k, d in offload_devices(config).items() if d not in ('none', None)]
     source = value if isinstance(value, str) and value in BUILTIN else 'custom config'
     return f'ZeRO-{zero_stage(config)} ({source}{", " + ", ".join(offload) if offload else ""})'
+
+
+def log_zero3_partition(model) -> None:
+    """One line per rank: the parameter elements this rank holds right after loading, of the model's total
+    (ZeRO-3 partitions at load: about total / world size each, not the whole model)."""
+    import torch.distributed as dist
+    from swift.utils import get_logger
+    params = list(model.parameters())
+    local = sum(p.ds_tensor.numel() if hasattr(p, 'ds_tensor') else p.numel() for p in params)
+    total = sum(getattr(p, 'ds_numel', p.numel()) for p in params)
+    rank = dist.get_rank() if dist.is_initialized() else 0
+    get_logger().info(f'ZeRO-3 after loading: rank {rank} holds {local:,} of {total:,} parameter elements '
+                      f'({100 * local / max(total, 1):.1f}%)')

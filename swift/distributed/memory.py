@@ -1,7 +1,10 @@
-"""The `--dry_run` memory estimate per rank: parameters, gradients, optimizer states and activations for the tuner,
-ZeRO stage, batch and max_length, from the model's config alone (the weights are built on the meta device)."""
+"""The `--dry_run` memory estimate per rank: parameters, gradients, optimizer states, activations and DeepSpeed's
+working buffers for the tuner, ZeRO stage, batch and max_length, from the model's config alone (the weights are
+built on the meta device), plus on CPU the runtime this process already holds (Python, torch, tokenizer, data)."""
+import resource
+import sys
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 import torch
 
@@ -14,19 +17,22 @@ class MemoryEstimate:
     gradients: float
     optimizer: float
     activations: float
+    buffers: float  # DeepSpeed's flat parameter copy, reduction bucket, ZeRO-3's gathered layer
     num_params: int
     num_trainable: int
     world_size: int
     zero_stage: Optional[int]
+    runtime: float = 0.  # on CPU: this process's peak RSS so far (the same imports, tokenizer and data)
 
     @property
     def total(self) -> float:
-        return self.parameters + self.gradients + self.optimizer + self.activations
+        return self.parameters + self.gradients + self.optimizer + self.activations + self.buffers + self.runtime
 
     def describe(self) -> str:
         stage = 'DDP / one process' if self.zero_stage is None else f'ZeRO-{self.zero_stage}'
-        parts = ', '.join(f'{name} {getattr(self, name) / GiB:.2f}'
-                          for name in ('parameters', 'gradients', 'optimizer', 'activations'))
+        names = ('parameters', 'gradients', 'optimizer', 'activations', 'buffers') + (
+            ('runtime',) if self.runtime else ())
+        parts = ', '.join(f'{name} {getattr(self, name) / GiB:.2f}' for name in names)
         return (f'[dry run] memory per rank ({stage}, {self.world_size} rank(s), {self.num_params / 1e6:.1f}M '
                 f'parameters, {self.num_trainable / 1e6:.2f}M trainable): {parts} GiB; fits in '
                 f'{self.total / GiB:.2f} GiB per device')
@@ -63,9 +69,40 @@ def activation_bytes(config, batch: int, length: int, lora: bool, checkpointing:
     return tokens * (stored * dtype_bytes + logits)
 
 
+def deepspeed_buffers(config, counts: Dict[str, int], stage: Optional[int], dtype_bytes: int,
+                      ds_config: Optional[Dict[str, Any]] = None) -> float:
+    """DeepSpeed's working memory besides the sharded states. ZeRO-0 all-reduces through gradient buffers as DDP
+    does; ZeRO-1/2 copy the trainable parameters into one flat buffer (the loaded tensors are freed after the
+    copy, so the peak holds both) and fill a gradient bucket of up to reduce_bucket_size elements before each
+    reduce-scatter; ZeRO-3 gathers parameters whole for the forward and
+    backward (kept up to stage3_max_live_parameters, plus the prefetch bucket) and reduces through a bucket of
+    hidden_size^2 elements ("auto")."""
+    if stage is None:
+        return 0.
+    zero = (ds_config or {}).get('zero_optimization', {})
+    h, trainable = config.hidden_size, counts['trainable']
+
+    def size(key, auto):
+        value = zero.get(key, 'auto')
+        return auto if value == 'auto' else float(value)
+    if stage == 0:
+        return trainable * 4.
+    if stage < 3:
+        bucket = min(size('reduce_bucket_size', 5e8), trainable) if stage == 2 else 0
+        return trainable * dtype_bytes + bucket * 4
+    # gathered parameters stay whole while they are reused within stage3_max_reuse_distance, up to
+    # stage3_max_live_parameters (1e9 in the built-in configs: a model below that stays gathered during the step)
+    layer = (counts['total'] - config.vocab_size * h) / max(config.num_hidden_layers, 1)
+    live = max(layer, min(counts['total'], size('stage3_max_live_parameters', 1e9)))
+    gathered = (live + size('stage3_prefetch_bucket_size', 0.9 * h * h)) * dtype_bytes
+    bucket = min(size('reduce_bucket_size', h * h), trainable) * 4
+    return gathered + bucket
+
+
 def estimate_memory(config, *, train_type: str, lora_rank: Optional[int], zero_stage: Optional[int],
                     offload: Dict[str, str], world_size: int, batch: int, length: int, dtype_bytes: int,
-                    checkpointing: bool) -> MemoryEstimate:
+                    checkpointing: bool, ds_config: Optional[Dict[str, Any]] = None,
+                    runtime: float = 0.) -> MemoryEstimate:
     """Bytes per rank. AdamW keeps two fp32 moments; ZeRO-1 shards those, ZeRO-2 also the gradients, ZeRO-3 also
     the parameters (plus one fp32 master copy of each shard for stages 1-3, as DeepSpeed keeps)."""
     counts = count_parameters(config, lora_rank if train_type != 'full' else None)
@@ -81,12 +118,23 @@ def estimate_memory(config, *, train_type: str, lora_rank: Optional[int], zero_s
     states = trainable * 8 + (trainable * 4 if stage >= 1 else 0)  # moments (+ fp32 master partition)
     optimizer = states if stage == 0 else (0 if offload.get('optimizer') == 'cpu' else shard(states))
     acts = activation_bytes(config, batch, length, train_type != 'full', checkpointing, dtype_bytes)
-    return MemoryEstimate(params, grads, optimizer, acts, total, trainable, n, zero_stage)
+    buffers = deepspeed_buffers(config, counts, zero_stage, dtype_bytes, ds_config)
+    return MemoryEstimate(params, grads, optimizer, acts, buffers, total, trainable, n, zero_stage, runtime)
+
+
+def runtime_bytes(deepspeed: bool) -> float:
+    """The peak RSS of this (dry-run) process: the interpreter, torch, the tokenizer and the encoded data that a
+    training process holds too; with DeepSpeed its import is part of it."""
+    if deepspeed:
+        import deepspeed  # noqa: F401
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return float(rss if sys.platform == 'darwin' else rss * 1024)  # bytes on macOS, KiB on Linux
 
 
 def estimate_for_args(args, config, longest: int) -> MemoryEstimate:
     """The estimate for resolved training arguments; `longest` is the longest encoded sample (used when it is
-    below --max_length: batches pad to their longest sample)."""
+    below --max_length: batches pad to their longest sample). On GPU the device holds the tensors (plus the CUDA
+    context, not counted); on CPU everything shares host memory, so the process runtime is added."""
     import os
     from .deepspeed import load_deepspeed_config, offload_devices, zero_stage
     deepspeed = load_deepspeed_config(args.deepspeed)
@@ -98,4 +146,5 @@ def estimate_for_args(args, config, longest: int) -> MemoryEstimate:
         offload=offload, world_size=int(os.environ.get('WORLD_SIZE', '1')),
         batch=args.per_device_train_batch_size, length=min(longest, args.max_length or longest),
         dtype_bytes=4 if dtype == 'float32' or not torch.cuda.is_available() else 2,
-        checkpointing=args.gradient_checkpointing)
+        checkpointing=args.gradient_checkpointing, ds_config=deepspeed,
+        runtime=0. if torch.cuda.is_available() else runtime_bytes(deepspeed is not None))

@@ -83,6 +83,10 @@ def ddp_overrides(args) -> Dict[str, Any]:
 def training_overrides(args) -> Dict[str, Any]:
     """TrainingArguments overrides for the distributed engine the arguments select."""
     deepspeed = resolve_deepspeed(args.deepspeed, args.zero_hpz_partition_size)
+    if deepspeed is not None and not any(os.environ.get(k) for k in ('LOCAL_RANK', 'NPROC_PER_NODE', 'NNODES')):
+        # DeepSpeed outside a launcher falls back to MPI discovery (a traceback without mpi4py)
+        raise ArgumentError('--deepspeed runs under torchrun: set NPROC_PER_NODE (NPROC_PER_NODE=1 for one '
+                            'process).')
     out = ddp_overrides(args)
     out['deepspeed'] = deepspeed
     out.update(fsdp_overrides(args.fsdp, args.fsdp_config))

@@ -16,10 +16,13 @@ T = TypeVar('T')
 
 
 def block_bounds(num_rows: int, index: int, count: int):
-    """[start, stop) of block `index` of `count` near-equal contiguous blocks (what --data_range selects too)."""
+    """[start, stop) of block `index` of `count` contiguous blocks whose sizes differ by at most one, the larger
+    first (datasets' `shard(contiguous=True)`, which ms-swift's --data_range uses; ours uses this function)."""
     if not 0 <= index < count:
         raise ValueError(f'block {index} out of range for {count} blocks')
-    return num_rows * index // count, num_rows * (index + 1) // count
+    base, extra = divmod(num_rows, count)
+    start = index * base + min(index, extra)
+    return start, start + base + (1 if index < extra else 0)
 
 
 def shard_rows(rows: Sequence[T], index: int, count: int) -> List[T]:
@@ -54,6 +57,20 @@ class RankShard:
         if backend == 'nccl':
             torch.cuda.set_device(self.local_rank)
         dist.init_process_group(backend=backend)
+
+    def broadcast(self, value: T) -> T:
+        """Rank 0's `value` on every rank (e.g. a timestamped output name all ranks must agree on)."""
+        if self.world_size == 1:
+            return value
+        import torch.distributed as dist
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
+    def barrier(self) -> None:
+        if self.world_size > 1:
+            import torch.distributed as dist
+            dist.barrier()
 
     def close(self) -> None:
         import torch.distributed as dist

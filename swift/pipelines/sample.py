@@ -4,7 +4,7 @@ import dataclasses
 import datetime as dt
 import inspect
 import time
-from typing import Dict, List, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 from swift.arguments.sample_args import SampleArguments
 from swift.utils import ArgumentError, get_logger
@@ -67,6 +67,7 @@ class SwiftSample:
         self.stats = dict(rows=0, skipped=0, samples=0, kept=0, filtered=0)
 
     def rows(self) -> List[dict]:
+        """The rows of --data_range (all of --dataset by default) with their ids; torchrun ranks split these."""
         from swift.sampling import row_id, shard_rows
         args = self.args  # split_dataset_ratio is 0 here (validate refuses anything else): every row is sampled
         train, _ = load_datasets(args, list(args.dataset) + list(args.val_dataset))
@@ -76,38 +77,61 @@ class SwiftSample:
             rows = rows[:args.num_sampling_per_gpu_batches * args.num_sampling_per_gpu_batch_size]
         return rows
 
-    def run(self) -> Dict:
+    def run(self) -> Optional[Dict]:
+        """Under torchrun each rank samples a contiguous block of the rows; rank 0 writes one file in row order
+        (the same file as one process: every row has its own seed) and returns the summary, other ranks None."""
+        from swift.distributed import RankShard
+        shard = RankShard.from_env()
+        if shard.world_size > 1 and self.args.device_map is None and shard.device():
+            self.args.device_map = shard.device()  # one GPU per rank
+        shard.init_process_group(self.args.ddp_backend)
+        try:
+            return self._run(shard)
+        finally:
+            shard.close()
+
+    def _run(self, shard) -> Optional[Dict]:
+        from swift.distributed import gather_in_order
+        from swift.distributed import shard_rows as rank_block
         from swift.sampling import OutputFile, build_sampler, read_cache
         args, start = self.args, time.time()
-        path = args.output_path(dt.datetime.now().strftime('%Y%m%d-%H%M%S'))
-        out = OutputFile(path, args.override_exist_file)
+        path = args.output_path(shard.broadcast(dt.datetime.now().strftime('%Y%m%d-%H%M%S')))
+        out = OutputFile(path, args.override_exist_file, shard.rank, shard.world_size)
+        shard.barrier()  # every rank has read the partial files before any rank appends to its own
         rows = self.rows()
-        todo = [r for r in rows if r['id'] not in out.done]
-        self.stats['rows'], self.stats['skipped'] = len(rows), len(rows) - len(todo)
-        shard = f' (shard {args.data_range[0]} of {args.data_range[1]})' if args.data_range else ''
-        print(f'[INFO] swift sample: {len(todo)} prompts{shard} with {args.sampler_type}/{args.sampler_engine} '
+        mine = rank_block(rows, shard.rank, shard.world_size)
+        todo = [r for r in mine if r['id'] not in out.done]
+        self.stats['rows'], self.stats['skipped'] = len(mine), len(mine) - len(todo)
+        where = f' (shard {args.data_range[0]} of {args.data_range[1]})' if args.data_range else ''
+        if shard.world_size > 1:
+            where += f' on rank {shard.rank} of {shard.world_size}'
+        print(f'[INFO] swift sample: {len(todo)} prompts{where} with {args.sampler_type}/{args.sampler_engine} '
               f'-> {path}', flush=True)
         scorer = build_scorer(args)
         cache = read_cache(args.cache_files) if args.cache_files else None
         engine = build_sampler_engine(args)
         sampler = build_sampler(engine, args, scorer) if engine is not None else None
         try:
-            self._loop(todo, sampler, scorer, cache, out)
+            self._loop(todo, sampler, scorer, cache, out, show=shard.is_main)
         finally:
+            out.close()
             if engine is not None:
                 engine.close()
-        written = out.finish()
+        per_rank = gather_in_order([self.stats], shard)  # also waits for every rank to finish its file
+        if per_rank is None:
+            return None
+        s = {key: sum(stats[key] for stats in per_rank) for key in self.stats}
+        written = out.finish([r['id'] for r in rows])
         seconds = time.time() - start
-        s = self.stats
         print(f'[INFO] swift sample: {s["rows"]} rows in ({s["skipped"]} resumed), {s["samples"]} samples drawn, '
               f'{s["kept"]} kept, {s["filtered"]} prompts filtered, {written} rows -> {path} ({seconds:.1f} s)',
               flush=True)
         return {'output_file': path, 'num_rows': written, 'seconds': seconds, **s}
 
-    def _loop(self, todo, sampler, scorer, cache, out) -> None:
+    def _loop(self, todo, sampler, scorer, cache, out, show: bool = True) -> None:
         from tqdm import tqdm
         size = self.args.num_sampling_per_gpu_batch_size
-        with tqdm(total=len(todo), desc='sample') as bar:
+        with tqdm(total=len(todo), desc='sample', disable=not show) as bar:
             for i in range(0, len(todo), size):
                 batch = todo[i:i + size]
                 if cache is not None:

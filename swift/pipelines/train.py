@@ -33,7 +33,11 @@ class SwiftTrain(ABC):
             args.output_dir = claim_run_dir(args.output_dir, args.add_version)
         raw_train, raw_val = load_datasets(args)  # bad data fails here, before any weights load
         self.check_data(raw_train, raw_val)
+        zero3 = _zero3_training_args(args)  # alive until the trainer exists (see there)
         model, tokenizer = load_model_tokenizer(args, load_model=not args.dry_run)
+        if zero3 is not None:
+            from swift.distributed import log_zero3_partition
+            log_zero3_partition(model)
         template = build_template(args, tokenizer, mode='train')
         train_dataset, val_dataset = self.encode(template, raw_train, raw_val)
         if args.dry_run:
@@ -139,6 +143,21 @@ def _device_overrides(args) -> Dict[str, Any]:
     if args.bf16 or args.fp16:
         logger.warning('No CUDA device: training in fp32 on CPU (--bf16/--fp16 do not apply).')
     return {**overrides, 'use_cpu': True, 'bf16': False, 'fp16': False}
+
+
+def _zero3_training_args(args):
+    """Under ZeRO-3 the training arguments, built before the model loads: creating them registers transformers'
+    DeepSpeed config (a weak reference, so the caller keeps the object), and from_pretrained then partitions the
+    weights as it loads them (deepspeed.zero.Init) instead of loading the whole model on every rank first."""
+    from swift.distributed import load_deepspeed_config, zero_stage
+    if args.dry_run or zero_stage(load_deepspeed_config(args.deepspeed)) != 3 or \
+            int(os.environ.get('WORLD_SIZE', '1')) == 1:  # one process: nothing to partition across
+        return None
+    training_args = args.training_args(**_device_overrides(args))
+    training_args.device  # starts the process group (accelerate), which zero.Init shards across
+    import deepspeed  # on CPU accelerate starts gloo without DeepSpeed's comm layer, whose world size zero.Init reads
+    deepspeed.init_distributed(dist_backend=training_args.ddp_backend or ('gloo' if training_args.use_cpu else 'nccl'))
+    return training_args
 
 
 def _enable_input_grads(args, model) -> None:

@@ -2,11 +2,12 @@
 `--num_return_sequences` next steps, roll out from nodes at depth >= `--rollout_start_depth` for at most
 `--rollout_depth` steps, judge finished solutions with the ORM (mixed with the PRM by `--process_reward_rate`)
 and back the values up. Every finished solution becomes a candidate with its ORM score."""
+import itertools
 import math
 from typing import Dict, List, Optional
 
 from .prm import STEP_SEPARATOR
-from .rows import columns_of, split_prompt
+from .rows import columns_of, row_seed, split_prompt
 from .samplers import Candidates, request_config
 
 CONTINUE = 'Continue the solution from where it stopped.'
@@ -37,6 +38,7 @@ class MctsSampler:
 
     def __init__(self, engine, args, scorer):
         self.engine, self.args, self.scorer = engine, args, scorer
+        self._seeds = itertools.count()  # the seeds of the current row's requests, from its row_seed on
 
     def sample(self, rows: List[Dict]) -> List[Candidates]:
         return [self._search(row) for row in rows]
@@ -50,7 +52,7 @@ class MctsSampler:
     def _generate(self, prompt, steps, n: int, one_step: bool) -> List[str]:
         from swift.infer import InferRequest
         stop = [STEP_SEPARATOR] if one_step else []
-        config = request_config(self.args, n=n)
+        config = request_config(self.args, n=n, seed=next(self._seeds) % 2**31)
         config.stop = list(config.stop or []) + stop
         response = self.engine.infer([InferRequest(self._messages(prompt, steps))], config)[0]
         return [c.message.content or '' for c in response.choices]
@@ -87,6 +89,7 @@ class MctsSampler:
         prompt, _ = split_prompt(row)
         columns = columns_of(row)
         root, found = Node([]), {}
+        self._seeds = itertools.count(row_seed(self.args.seed, row['id']))
         for _ in range(self.args.max_iterations):
             if not root.open():
                 break

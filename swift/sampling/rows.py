@@ -15,17 +15,23 @@ def row_id(row: Dict[str, Any]) -> str:
     return hashlib.md5(text.encode('utf-8')).hexdigest()
 
 
+def row_seed(seed: int, rid: str) -> int:
+    """The sampling seed of one row: --seed mixed with the row id, so a row's samples do not depend on which
+    rank, shard or batch it lands in (a 31-bit value every engine and server accepts)."""
+    return (seed * 1_000_003 + int(rid[:8], 16)) % 2**31
+
+
 def shard_rows(rows: Sequence, data_range: Optional[Sequence[int]]) -> List:
-    """Shard i of n: contiguous, sizes differ by at most one, and the n shards together are exactly `rows`."""
+    """Shard i of n: the contiguous blocks torchrun ranks take too (so --data_range and NPROC_PER_NODE compose);
+    sizes differ by at most one, and the n shards together are exactly `rows`."""
+    from swift.distributed.shard import block_bounds
     rows = list(rows)
     if not data_range:
         return rows
     if len(data_range) != 2 or not 0 <= data_range[0] < data_range[1]:
         raise ArgumentError(f'--data_range takes `i n` with 0 <= i < n, got {list(data_range)}.')
-    index, count = data_range
-    base, extra = divmod(len(rows), count)
-    start = index * base + min(index, extra)
-    return rows[start:start + base + (1 if index < extra else 0)]
+    start, stop = block_bounds(len(rows), *data_range)
+    return rows[start:stop]
 
 
 def split_prompt(row: Dict[str, Any]) -> Tuple[List[dict], Optional[str]]:

@@ -1,8 +1,9 @@
 """Samplers: `sampler.sample(rows) -> list of candidates per row` (each a list of (text, orm score or None));
 the pipeline scores, filters and writes them."""
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional, Tuple
 
-from .rows import split_prompt
+from .rows import row_seed, split_prompt
 
 Candidates = List[Tuple[str, Optional[float]]]
 
@@ -28,6 +29,14 @@ class SampleSampler:
         return [InferRequest(split_prompt(r)[0], tools=r.get('tools') or None) for r in rows]
 
     def sample(self, rows: List[Dict[str, Any]]) -> List[Candidates]:
-        config = request_config(self.args, n=self.args.num_return_sequences)
-        responses = self.engine.infer(self._requests(rows), config)
+        """Each row with its own seed (row_seed); the rows of a batch go to the engine together, which batches
+        them (one request per thread: an engine call takes one request config)."""
+        args = self.args
+        jobs = [(req, request_config(args, n=args.num_return_sequences, seed=row_seed(args.seed, row['id'])))
+                for req, row in zip(self._requests(rows), rows)]
+        if len(jobs) == 1:
+            responses = [self.engine.infer([jobs[0][0]], jobs[0][1])[0]]
+        else:
+            with ThreadPoolExecutor(len(jobs)) as pool:
+                responses = list(pool.map(lambda job: self.engine.infer([job[0]], job[1])[0], jobs))
         return [[(c.message.content or '', None) for c in r.choices] for r in responses]

@@ -11,6 +11,7 @@ from swift.distributed import DEEPSPEED_BUILTIN, load_deepspeed_config, resolve_
 from swift.distributed import deepspeed as ds
 from swift.distributed.launch import LaunchPlan, engine
 from swift.distributed.shard import RankShard, block_bounds, gather_in_order, shard_rows
+from swift.sampling import shard_rows as sampling_shard
 from swift.utils import ArgumentError
 
 SWIFT = [sys.executable, '-m', 'swift.cli.main']
@@ -76,6 +77,30 @@ def test_missing_deepspeed_package_names_the_extra(monkeypatch):
     monkeypatch.setattr(ds.importlib.util, 'find_spec', lambda name: None)
     with pytest.raises(ArgumentError, match=r"pip install -e '\.\[deepspeed\]'"):
         resolve_deepspeed('zero2')
+
+
+@pytest.mark.parametrize('nproc', ['1', '2'])
+def test_cli_without_deepspeed_installed_names_the_extra(nproc, tmp_path):
+    """The real CLI in a Python where `import deepspeed` fails (sys.modules[name] = None is how Python marks a
+    module as absent): one line naming the extra, in the launcher (NPROC_PER_NODE=2) or before weights load."""
+    code = ('import sys; sys.modules["deepspeed"] = None; from swift.cli.main import cli_main; '
+            'sys.exit(cli_main(sys.argv[1:]))')
+    data = tmp_path / 'd.jsonl'
+    data.write_text(json.dumps({'messages': [{'role': 'user', 'content': 'hi'},
+                                             {'role': 'assistant', 'content': 'yo'}]}) + '\n')
+    env = dict(os.environ, OMP_NUM_THREADS='1', NPROC_PER_NODE=nproc, MASTER_PORT='29632')
+    proc = subprocess.run([sys.executable, '-c', code, 'sft', '--model', 'swift/tiny-qwen2', '--dataset', str(data),
+                           '--deepspeed', 'zero2', '--output_dir', str(tmp_path / 'out')],
+                          capture_output=True, text=True, timeout=300, env=env)
+    _one_line_error(proc, "--deepspeed needs the deepspeed package: pip install -e '.[deepspeed]'")
+    assert 'launch plan' not in proc.stdout and not (tmp_path / 'out').exists()
+
+
+def test_deepspeed_without_a_launcher_says_how_to_launch():
+    env = {k: v for k, v in os.environ.items() if k not in ('LOCAL_RANK', 'NPROC_PER_NODE', 'NNODES')}
+    proc = subprocess.run(SWIFT + ['sft', '--model', 'swift/tiny-qwen2', '--dataset', 'swift/self-cognition#4',
+                                   '--deepspeed', 'zero3'], capture_output=True, text=True, timeout=300, env=env)
+    _one_line_error(proc, '--deepspeed runs under torchrun: set NPROC_PER_NODE')
 
 
 def test_launch_plan_passes_env_straight_to_torchrun():
@@ -151,8 +176,9 @@ def test_sequence_parallel_rejected_outside_training():
 def test_shard_blocks_cover_rows_in_order():
     rows = list(range(11))
     blocks = [shard_rows(rows, i, 3) for i in range(3)]
-    assert [len(b) for b in blocks] == [3, 4, 4] and sum(blocks, []) == rows
-    assert block_bounds(11, 2, 3) == (7, 11)
+    assert [len(b) for b in blocks] == [4, 4, 3] and sum(blocks, []) == rows
+    assert block_bounds(11, 2, 3) == (8, 11)
+    assert sampling_shard(rows, [1, 3]) == blocks[1]  # --data_range takes the same blocks
     assert gather_in_order(rows, RankShard()) == rows
 
 
@@ -173,3 +199,12 @@ def test_memory_estimate_counts_and_shards():
     off = estimate_memory(config, zero_stage=3, **{**common, 'offload': {'param': 'cpu', 'optimizer': 'cpu'}})
     assert off.parameters == off.optimizer == 0
     assert 'fits in' in zero3.describe() and 'ZeRO-3, 2 rank(s)' in zero3.describe()
+    zero2 = estimate_memory(config, zero_stage=2, **common)  # + the flat parameter copy and a gradient bucket
+    assert ddp.buffers == 0 < zero3.buffers < zero2.buffers == 2 * 4 * counts_full(config)
+    with_runtime = estimate_memory(config, zero_stage=3, runtime=2**30, **common)
+    assert with_runtime.total == zero3.total + 2**30 and 'runtime 1.00' in with_runtime.describe()
+
+
+def counts_full(config):
+    from swift.distributed.memory import count_parameters
+    return count_parameters(config, lora_rank=None)['trainable']

@@ -2,6 +2,7 @@
 a killed launcher. Every run trains the tiny model a few steps, saves, and the output is reloaded in this process."""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import torch
 from peft import PeftModel
 
 from swift.model import get_model_tokenizer
+from swift.pipelines.sample import sample_main
 
 pytestmark = pytest.mark.distributed
 SWIFT = [sys.executable, '-m', 'swift.cli.main']
@@ -92,17 +94,25 @@ def test_ddp_losses_equal_one_process_with_twice_the_batch(ddp_run, data, tmp_pa
     assert logits(ddp_run).isfinite().all()  # the DDP adapter reloads in one process
 
 
-def test_zero3_consolidated_adapter_matches_ddp_and_resumes(ddp_run, data, tmp_path):
-    full, resumed = str(tmp_path / 'full'), str(tmp_path / 'resumed')
+@pytest.fixture(scope='module')
+def zero3_run(data, tmp_path_factory):
+    full = str(tmp_path_factory.mktemp('zero3'))
     proc = swift('sft', sft_args(data, full, '--deepspeed', 'zero3', '--save_strategy', 'steps', '--save_steps', 2))
     assert 'engine: DeepSpeed ZeRO-3 (zero3)' in proc.stdout
-    last = os.path.join(full, 'checkpoint-4')
-    assert (logits(last) - logits(ddp_run)).abs().max().item() < TOL
-    ckpt = os.path.join(full, 'checkpoint-2')
+    return full
+
+
+def test_zero3_consolidated_adapter_matches_ddp(ddp_run, zero3_run):
+    assert (logits(os.path.join(zero3_run, 'checkpoint-4')) - logits(ddp_run)).abs().max().item() < TOL
+
+
+def test_zero3_checkpoint_resumes(zero3_run, data, tmp_path):
+    ckpt = os.path.join(zero3_run, 'checkpoint-2')
     assert any(name.startswith('global_step') for name in os.listdir(ckpt))  # DeepSpeed's sharded states
+    resumed = str(tmp_path)
     swift('sft', sft_args(data, resumed, '--deepspeed', 'zero3', '--resume_from_checkpoint', ckpt))
-    assert max(abs(a - b) for a, b in zip(losses(resumed), losses(full)[2:])) < TOL
-    assert (logits(resumed) - logits(last)).abs().max().item() < TOL
+    assert max(abs(a - b) for a, b in zip(losses(resumed), losses(zero3_run)[2:])) < TOL
+    assert (logits(resumed) - logits(os.path.join(zero3_run, 'checkpoint-4'))).abs().max().item() < TOL
 
 
 def test_two_nodes_on_localhost_equal_one_two_process_node(ddp_run, data, tmp_path):
@@ -117,9 +127,16 @@ def test_two_nodes_on_localhost_equal_one_two_process_node(ddp_run, data, tmp_pa
 
 
 @pytest.mark.parametrize('command,train_type,stage',
-                         [('sft', 'full', 'zero2'), ('sft', 'full', 'zero3'), ('pt', 'lora', 'zero2')])
+                         [('sft', 'full', None), ('sft', 'full', 'zero2'), ('sft', 'full', 'zero3'),
+                          ('pt', 'lora', 'zero2')])
 def test_zero_runs_save_and_reload(data, tmp_path, command, train_type, stage):
-    swift(command, sft_args(data, str(tmp_path), '--train_type', train_type, '--deepspeed', stage, steps=2))
+    engine = ['--deepspeed', stage] if stage else []  # None: plain DDP
+    proc = swift(command, sft_args(data, str(tmp_path), '--train_type', train_type, *engine, steps=2))
+    if stage == 'zero3':  # partitioned as it loads (zero.Init), not loaded whole on each rank first
+        held = re.findall(r'ZeRO-3 after loading: rank (\d) holds [\d,]+ of [\d,]+ parameter elements '
+                          r'\(([\d.]+)%\)', proc.stderr)
+        assert sorted(rank for rank, _ in held) == ['0', '1'], proc.stderr[-3000:]
+        assert all(40 < float(share) < 60 for _, share in held), held
     assert len(losses(str(tmp_path))) == 2
     assert logits(str(tmp_path), adapter=train_type != 'full').isfinite().all()
 
@@ -151,6 +168,27 @@ def test_infer_shards_rows_and_writes_them_in_order(data, tmp_path):
     two, one = infer(2, 'two.jsonl'), infer(1, 'one.jsonl')
     assert len(two) == 5 and two == one
     assert [r['labels'] for r in two] == [str(30 + 2 * i) for i in range(5)]  # the file's row order
+
+
+def test_sample_shards_rows_like_one_process(data, tmp_path):
+    """Each row has its own seed, so two ranks draw what one process draws; --data_range composes with ranks."""
+    rows = tmp_path / 'five.jsonl'
+    rows.write_text(''.join(open(data, encoding='utf-8').readlines()[:5]))
+
+    def sample(nproc, name, *extra):
+        argv = [str(a) for a in ['--model', 'swift/tiny-qwen2', '--dataset', rows, '--max_new_tokens', 4,
+                                 '--num_return_sequences', 2, '--temperature', '1.5', '--output_dir', tmp_path,
+                                 '--output_file', name, *extra]]
+        log = swift('sample', argv).stdout if nproc > 1 else sample_main(argv)  # one process: in this one
+        return log, [json.loads(line) for line in (tmp_path / name).read_text().splitlines()]
+    log, two = sample(2, 'two.jsonl')
+    _, one = sample(1, 'one.jsonl')
+    assert 'on rank 1 of 2' in log and not list(tmp_path.glob('two.jsonl.partial*'))
+    assert len(two) == 10 and two == one
+    assert len({r['messages'][-1]['content'] for r in one}) > 5  # really sampled, not greedy
+    assert [r['messages'][0]['content'] for r in one[::2]] == [f'What is {10 + i}+{20 + i}?' for i in range(5)]
+    _, block = sample(2, 'block.jsonl', '--data_range', 0, 2)  # rows 0-2, split over the two ranks
+    assert block == one[:6]
 
 
 def test_killing_the_launcher_leaves_no_worker(data, tmp_path):
