@@ -36,7 +36,8 @@ from bench.serve import one_request, prompts, run_load
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMMON_SFT = ['--torch_dtype', 'float32', '--max_length', '512',
-              '--per_device_train_batch_size', '4', '--gradient_checkpointing', 'false', '--split_dataset_ratio', '0',
+              '--per_device_train_batch_size', '4', '--gradient_accumulation_steps', '1',  # ms-swift: 16 / batch
+              '--gradient_checkpointing', 'false', '--split_dataset_ratio', '0',
               '--save_strategy', 'no', '--report_to', 'none', '--dataloader_num_workers', '0', '--seed', '42',
               '--lora_rank', '8', '--lora_alpha', '32', '--learning_rate', '1e-4']
 # how each side asks for the same thing where the names differ
@@ -238,7 +239,8 @@ def main():
     pair = sides(args.other, args.other_serve_flags)
     print(json.dumps({'OMP_NUM_THREADS': pair[0].env['OMP_NUM_THREADS'], 'other': args.other, 'root': root}))
     results = {}
-    train_data = write_mixed_jsonl(os.path.join(root, f'mixed-{args.train_rows}.jsonl'), args.train_rows)
+    # conversations well under max_length 512, so that both sides keep every row (no edge cases at the limit)
+    train_data = write_mixed_jsonl(os.path.join(root, f'train-{args.train_rows}.jsonl'), args.train_rows, hi=400)
     if 'startup' in args.only:
         short = write_mixed_jsonl(os.path.join(root, 'short-32.jsonl'), 32, lo=30, hi=80)
         results['startup'] = alternate(pair, args.rounds, 'startup', lambda s: startup(s, model, short, root))
