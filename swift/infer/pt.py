@@ -20,6 +20,7 @@ from .protocol import AdapterRequest, InferRequest, RequestConfig
 from .pt_attention import use_decode_attention
 from .pt_batch import DecodeBatch
 from .pt_job import DONE, Job, beam_search
+from .pt_linear import pack_linears
 from .pt_prefix import PrefixStore
 from .tool_call import tool_call_format
 from .utils import end_token_ids
@@ -42,7 +43,7 @@ class PtEngine(InferEngine):
             model_id_or_path, torch_dtype, device_map, model_type=model_type, attn_impl=attn_impl,
             model_kwargs=model_kwargs, quantization_config=quantization_config, use_hf=use_hf, revision=revision,
             hub_token=hub_token)
-        use_decode_attention(model)  # this engine owns the model; from_model_template leaves a shared one alone
+        _speed_up(model, max_batch_size)  # this engine owns the model
         if not hasattr(template, 'encode'):
             template = get_template(template or tokenizer.model_meta.template, tokenizer,
                                     default_system=default_system, max_length=max_length)
@@ -52,8 +53,12 @@ class PtEngine(InferEngine):
     def from_model_template(cls, model, template, max_batch_size: int = 1, *,
                             adapters: Union[None, Sequence[str], Dict[str, str]] = None,
                             default_config: Optional[RequestConfig] = None,
-                            model_name: Optional[str] = None) -> 'PtEngine':
-        """Wrap an already loaded model (a PeftModel keeps its adapters selectable) and template."""
+                            model_name: Optional[str] = None, owns_model: bool = False) -> 'PtEngine':
+        """Wrap an already loaded model (a PeftModel keeps its adapters selectable) and template. A model the
+        caller shares (training, tests) is left as it is; `owns_model=True` lets the engine switch it to its
+        decode fast paths, which give the same outputs."""
+        if owns_model:
+            _speed_up(model, max_batch_size)
         engine = cls.__new__(cls)
         engine._setup(model, template, max_batch_size, adapters, default_config, model_name)
         return engine
@@ -228,6 +233,11 @@ class PtEngine(InferEngine):
             for job in running:
                 if not job.done and not job.cancelled:
                     job.sink(e)
+
+
+def _speed_up(model, max_batch_size: int) -> None:
+    use_decode_attention(model)
+    pack_linears(model, max_batch_size)  # full decode batches multiply by pre-packed weights (CPU, MKL)
 
 
 def _emit(active) -> None:

@@ -53,7 +53,7 @@ def build_engine(args: InferArguments):
         adapters = []
     model, adapters = _apply_hook_tuners(model, adapters)
     return PtEngine.from_model_template(model, template, args.max_batch_size, adapters=adapters,
-                                        default_config=default_config)
+                                        default_config=default_config, owns_model=True)
 
 
 def check_adapter_files(adapters: List[str]) -> None:
