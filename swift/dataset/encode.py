@@ -61,7 +61,8 @@ def sft_encoder(template) -> RowEncoder:
     def batch(rows):
         return [e if isinstance(e, TemplateError) else _columns(e) for e in template.encode_batch(rows)]
     encode.batch = batch
-    encode.columns = ENCODED_COLUMNS  # fixed columns: streamed to Arrow shards (swift/dataset/shards.py)
+    if not getattr(template, 'is_multimodal', False):  # media columns vary per row: those rows stay in memory
+        encode.columns = ENCODED_COLUMNS  # fixed columns: streamed to Arrow shards (swift/dataset/shards.py)
     return encode
 
 

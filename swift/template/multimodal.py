@@ -60,6 +60,7 @@ def place_media(messages: List[dict], n_images: int, n_videos: int) -> List[dict
 class VisionTemplate(Template):
     """Template of a model with a transformers processor (`tokenizer.processor`). Families set the two
     placeholders (what a tag becomes in the text); the image/video token inside each is expanded by the processor."""
+    is_multimodal = True  # encoded rows carry media tensors besides the token columns
     image_placeholder = IMAGE_TAG
     video_placeholder = VIDEO_TAG
 
