@@ -58,13 +58,15 @@ ARCHS: Dict[str, Dict[str, Any]] = {
     },
 }
 
-TINY_MODELS: Dict[str, str] = {'swift/tiny-qwen2': 'qwen2', 'swift/tiny-llama': 'llama'}
+TINY_MODELS: Dict[str, str] = {'swift/tiny-qwen2': 'qwen2', 'swift/tiny-llama': 'llama', 'swift/tiny-llava': 'llava'}
+# Vision-language tiny models: their language model's arch (sizes, tokenizer) and the module that builds them.
+VL_ARCHS: Dict[str, Dict[str, str]] = {'llava': {'text_arch': 'llama', 'builder': 'tiny_llava'}}
 
 
 def _arch_of(name_or_arch: str) -> str:
     from swift.utils import ModelError, did_you_mean
     arch = TINY_MODELS.get(name_or_arch, name_or_arch)
-    if arch not in ARCHS:
+    if arch not in ARCHS and arch not in VL_ARCHS:
         raise ModelError(f'Unknown tiny model {name_or_arch!r}.{did_you_mean(name_or_arch, TINY_MODELS)} '
                          f'Choose one of: {", ".join(TINY_MODELS)}.')
     return arch
@@ -120,6 +122,11 @@ def make_model_dir(path: str, arch: str = 'qwen2', **config_overrides) -> str:
     """Write a random-weight model of `arch` (sizes from TINY_CONFIG + overrides) with tokenizer into `path`."""
     from transformers import AutoModelForCausalLM, GenerationConfig
     arch = _arch_of(arch)
+    if arch in VL_ARCHS:
+        import importlib
+        builder = importlib.import_module(f'{__package__}.{VL_ARCHS[arch]["builder"]}')
+        text_arch = VL_ARCHS[arch]['text_arch']
+        return builder.make_dir(path, build_config(text_arch, **config_overrides))
     spec = ARCHS[arch]
     tokenizer = load_tiny_tokenizer(arch)
     config = build_config(arch, tokenizer, **config_overrides)
@@ -140,7 +147,10 @@ def tiny_model_hash(name: str) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps({'v': FORMAT_VERSION, 'arch': arch, 'config': TINY_CONFIG, 'std': INIT_STD},
                              sort_keys=True).encode())
-    for filename in ('tokenizer.json', ARCHS[arch]['chat_template']):
+    files = ['tokenizer.json', ARCHS[VL_ARCHS.get(arch, {}).get('text_arch', arch)]['chat_template']]
+    if arch in VL_ARCHS:  # its builder module holds the vision sizes and the chat template
+        files.append(os.path.join('..', f'{VL_ARCHS[arch]["builder"]}.py'))
+    for filename in files:
         with open(os.path.join(ASSETS_DIR, filename), 'rb') as f:
             digest.update(f.read())
     return digest.hexdigest()[:10]
