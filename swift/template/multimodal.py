@@ -36,7 +36,7 @@ class MultimodalTemplate(Template):
                                 'processor; load the model with its multimodal model_type.')
         input_ids, weights = tokenize(self._pieces(row, mode), self.tokenizer)
         extra = {}
-        if images:
+        if images or (self.processor is not None and self._image_token_id() in input_ids):
             input_ids, weights, extra = self._expand_images(input_ids, weights, images)
         expected = input_ids.count(self._image_token_id()) if images else 0
         encoded = self._finish(input_ids, weights, mode)
@@ -65,6 +65,8 @@ class MultimodalTemplate(Template):
         if len(found) != len(images):
             raise TemplateError(f'The row has {len(images)} images but {len(found)} {IMAGE_TAG} tags; give one tag '
                                 'per image.')
+        if not images:
+            return input_ids, weights, {}
         inputs = processor.image_processor(images, return_tensors='pt')
         ids, ws, last = [], [], 0
         for k, at in enumerate(found):
