@@ -91,8 +91,19 @@ def collate_media(batch: List[Dict[str, Any]]) -> Dict[str, torch.Tensor]:
 
 
 def _load_images(row: Dict[str, Any]) -> list:
+    from swift.utils import SwiftError
     from .vision import load_image
-    return [load_image(ref) for ref in row.get('images') or []]
+    images = []
+    for i, ref in enumerate(row.get('images') or []):
+        try:
+            images.append(load_image(ref))
+        except SwiftError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a missing or undecodable image is bad input, said in one line
+            shown = ref if isinstance(ref, str) and len(ref) < 200 else type(ref).__name__
+            raise TemplateError(f'images[{i}] ({shown}) cannot be loaded: {str(e).splitlines()[0] if str(e) else e!r}'
+                                ) from None
+    return images
 
 
 def _with_tags(row: Dict[str, Any], placeholder: str) -> Dict[str, Any]:
