@@ -1,6 +1,6 @@
 """Model registry (ms-swift 3.x compatible names) and the built-in tiny offline models."""
 from . import families  # registers the built-in model types
-from .constant import LLMModelType, ModelArch, ModelType
+from .constant import LLMModelType, MLLMModelArch, MLLMModelType, ModelArch, ModelType, MultiModelKeys
 from .get_model import get_model_info_meta, get_model_tokenizer
 from .hub import check_model_files, download_model, resolve_model_dir
 from .loader import get_model_tokenizer_from_local, get_model_tokenizer_with_flash_attn

@@ -1,4 +1,6 @@
 """Names of model types and architectures (same spellings as ms-swift 3.x so plugin files keep working)."""
+from dataclasses import dataclass
+from typing import Tuple
 
 
 class LLMModelType:
@@ -42,5 +44,33 @@ class ModelArch:
     phi3 = 'phi3'
 
 
-class ModelType(LLMModelType):
-    """ms-swift exposes all model types on `ModelType`; only text models exist here."""
+class MLLMModelType:
+    tiny_qwen2_vl = 'tiny_qwen2_vl'
+    tiny_qwen2_5_vl = 'tiny_qwen2_5_vl'
+
+    qwen2_vl = 'qwen2_vl'
+    qwen2_5_vl = 'qwen2_5_vl'
+
+    tiny_llava = 'tiny_llava'
+    llava1_5_hf = 'llava1_5_hf'
+
+
+@dataclass(frozen=True)
+class MultiModelKeys:
+    """Module-name prefixes of the parts of a multimodal model (ModelMeta.model_arch), read by swift/tuners for
+    --freeze_llm/--freeze_vit/--freeze_aligner, LoRA targets and --vit_lr/--aligner_lr."""
+    language_model: Tuple[str, ...]
+    vision_tower: Tuple[str, ...]
+    aligner: Tuple[str, ...]
+
+
+class MLLMModelArch:
+    # transformers 5 layout of Qwen2-VL / Qwen2.5-VL: model.visual (merger inside), model.language_model, lm_head
+    qwen2_vl = MultiModelKeys(('model.language_model', 'lm_head'), ('model.visual',), ('model.visual.merger',))
+    # LlavaForConditionalGeneration: a CLIP tower and a two-layer MLP projector beside the language model
+    llava_hf = MultiModelKeys(('model.language_model', 'lm_head'), ('model.vision_tower',),
+                              ('model.multi_modal_projector',))
+
+
+class ModelType(LLMModelType, MLLMModelType):
+    """ms-swift exposes all model types on `ModelType`."""

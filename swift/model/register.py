@@ -34,7 +34,7 @@ class ModelMeta:
     model_groups: List[ModelGroup]
     template: Optional[str]
     get_function: Callable
-    model_arch: Optional[str] = None
+    model_arch: Any = None  # a ModelArch name, or MultiModelKeys for a multimodal model
     architectures: List[str] = field(default_factory=list)
     additional_saved_files: List[str] = field(default_factory=list)
     torch_dtype: Optional[torch.dtype] = None

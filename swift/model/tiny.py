@@ -1,4 +1,5 @@
-"""Tiny random-weight models that need no hub: `swift/tiny-qwen2` and `swift/tiny-llama`.
+"""Tiny random-weight models that need no hub: `swift/tiny-qwen2`, `swift/tiny-llama` and the vision-language
+`swift/tiny-qwen2-vl` / `swift/tiny-qwen2_5-vl` (tiny_vl.py).
 
 They share one byte-level BPE tokenizer (trained by scripts/train_tiny_tokenizer.py, shipped in tiny_assets/)
 and carry their family's official chat template, so every pipeline runs end to end on CPU in seconds.
@@ -57,16 +58,21 @@ ARCHS: Dict[str, Dict[str, Any]] = {
         'config_bos': '<|begin_of_text|>',
     },
 }
+# The VL models: the qwen2 tokenizer plus vision tokens, the official Qwen2-VL chat template (tiny_vl.py).
+for _vl in ('qwen2_vl', 'qwen2_5_vl'):
+    ARCHS[_vl] = {**ARCHS['qwen2'], 'model_type': _vl, 'chat_template': 'qwen2_vl.jinja', 'vision': True}
 
-TINY_MODELS: Dict[str, str] = {'swift/tiny-qwen2': 'qwen2', 'swift/tiny-llama': 'llama', 'swift/tiny-llava': 'llava'}
-# Vision-language tiny models: their language model's arch (sizes, tokenizer) and the module that builds them.
-VL_ARCHS: Dict[str, Dict[str, str]] = {'llava': {'text_arch': 'llama', 'builder': 'tiny_llava'}}
+TINY_MODELS: Dict[str, str] = {'swift/tiny-qwen2': 'qwen2', 'swift/tiny-llama': 'llama',
+                               'swift/tiny-qwen2-vl': 'qwen2_vl', 'swift/tiny-qwen2_5-vl': 'qwen2_5_vl',
+                               'swift/tiny-llava': 'llava'}
+# LLaVA: the tiny Llama (sizes, tokenizer) under a CLIP tower, built by tiny_llava.py.
+LLAVA_ARCHS: Dict[str, str] = {'llava': 'llama'}
 
 
 def _arch_of(name_or_arch: str) -> str:
     from swift.utils import ModelError, did_you_mean
     arch = TINY_MODELS.get(name_or_arch, name_or_arch)
-    if arch not in ARCHS and arch not in VL_ARCHS:
+    if arch not in ARCHS and arch not in LLAVA_ARCHS:
         raise ModelError(f'Unknown tiny model {name_or_arch!r}.{did_you_mean(name_or_arch, TINY_MODELS)} '
                          f'Choose one of: {", ".join(TINY_MODELS)}.')
     return arch
@@ -89,9 +95,13 @@ def load_tiny_tokenizer(name: str = 'swift/tiny-qwen2'):
         bos_id = backend.token_to_id(bos)
         backend.post_processor = TemplateProcessing(single=f'{bos} $A', pair=f'{bos} $A {bos} $B',
                                                     special_tokens=[(bos, bos_id)])
-    return PreTrainedTokenizerFast(tokenizer_object=backend, bos_token=bos, eos_token=spec['eos_token'],
-                                   pad_token=spec['pad_token'], chat_template=_read_asset(spec['chat_template']),
-                                   model_max_length=TINY_CONFIG['max_position_embeddings'])
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, bos_token=bos, eos_token=spec['eos_token'],
+                                        pad_token=spec['pad_token'], chat_template=_read_asset(spec['chat_template']),
+                                        model_max_length=TINY_CONFIG['max_position_embeddings'])
+    if spec.get('vision'):
+        from .tiny_vl import add_vision_tokens
+        add_vision_tokens(tokenizer, tokenizer.chat_template)
+    return tokenizer
 
 
 def build_config(arch: str = 'qwen2', tokenizer=None, **overrides):
@@ -122,13 +132,16 @@ def make_model_dir(path: str, arch: str = 'qwen2', **config_overrides) -> str:
     """Write a random-weight model of `arch` (sizes from TINY_CONFIG + overrides) with tokenizer into `path`."""
     from transformers import AutoModelForCausalLM, GenerationConfig
     arch = _arch_of(arch)
-    if arch in VL_ARCHS:
-        import importlib
-        builder = importlib.import_module(f'{__package__}.{VL_ARCHS[arch]["builder"]}')
-        text_arch = VL_ARCHS[arch]['text_arch']
-        return builder.make_dir(path, build_config(text_arch, **config_overrides))
+    if arch in LLAVA_ARCHS:
+        from .tiny_llava import make_dir
+        return make_dir(path, build_config(LLAVA_ARCHS[arch], **config_overrides))
     spec = ARCHS[arch]
     tokenizer = load_tiny_tokenizer(arch)
+    if spec.get('vision'):
+        from .tiny_vl import make_vl_model_dir
+        os.makedirs(path, exist_ok=True)
+        make_vl_model_dir(path, arch, tokenizer, {**TINY_CONFIG, **config_overrides}, _init_weights)
+        return path
     config = build_config(arch, tokenizer, **config_overrides)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     _init_weights(model)
@@ -145,11 +158,15 @@ def tiny_model_hash(name: str) -> str:
     """Short hash of everything that determines the tiny model's files."""
     arch = _arch_of(name)
     digest = hashlib.sha256()
-    digest.update(json.dumps({'v': FORMAT_VERSION, 'arch': arch, 'config': TINY_CONFIG, 'std': INIT_STD},
-                             sort_keys=True).encode())
-    files = ['tokenizer.json', ARCHS[VL_ARCHS.get(arch, {}).get('text_arch', arch)]['chat_template']]
-    if arch in VL_ARCHS:  # its builder module holds the vision sizes and the chat template
-        files.append(os.path.join('..', f'{VL_ARCHS[arch]["builder"]}.py'))
+    payload = {'v': FORMAT_VERSION, 'arch': arch, 'config': TINY_CONFIG, 'std': INIT_STD}
+    files = ['tokenizer.json', ARCHS[LLAVA_ARCHS.get(arch, arch)]['chat_template']]
+    if arch in LLAVA_ARCHS:  # the builder module holds the vision sizes and the chat template
+        files.append(os.path.join('..', 'tiny_llava.py'))
+    elif ARCHS[arch].get('vision'):
+        from . import tiny_vl
+        payload.update(vision=tiny_vl.VL_ARCHS[arch], tower=tiny_vl.TINY_VISION, tokens=tiny_vl.VISION_TOKENS,
+                       pixels=[tiny_vl.TINY_MIN_PIXELS, tiny_vl.TINY_MAX_PIXELS])
+    digest.update(json.dumps(payload, sort_keys=True).encode())
     for filename in files:
         with open(os.path.join(ASSETS_DIR, filename), 'rb') as f:
             digest.update(f.read())

@@ -10,6 +10,8 @@ class TemplateType:
     qwen = 'qwen'
     qwen2_5 = 'qwen2_5'
     qwen3 = 'qwen3'
+    qwen2_vl = 'qwen2_vl'
+    qwen2_5_vl = 'qwen2_5_vl'
     yi = 'yi'
     llama = 'llama'
     llama3 = 'llama3'
