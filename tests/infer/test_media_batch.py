@@ -52,3 +52,28 @@ def test_usage_counts_the_image_tokens(vl_engine):
     with_image, text_only = vl_engine.infer(_requests()[:2], RequestConfig(max_tokens=2, temperature=0))
     prompt = vl_engine.template.encode(_requests()[0].to_row(), mode='infer')['input_ids']
     assert with_image.usage.prompt_tokens == len(prompt) > text_only.usage.prompt_tokens
+
+
+def assert_engine_matches_generate(engine, requests, steps=4):
+    """The engine's batched top-5 logprobs at every step equal transformers' generate on each request alone (the
+    model then computes its own positions and vision features)."""
+    import torch
+    from swift.infer import RequestConfig
+    template, model = engine.template, engine.model
+    outs = engine.infer(requests, RequestConfig(max_tokens=steps, temperature=0, logprobs=True, top_logprobs=5))
+    for request, out in zip(requests, outs):
+        text = template.render_text(request.to_row(), 'infer')
+        inputs = template.processor(text=[text], images=request.images or None, return_tensors='pt')
+        assert template.encode(request.to_row(), 'infer')['input_ids'] == inputs['input_ids'][0].tolist()
+        ref = model.generate(**inputs, max_new_tokens=steps, do_sample=False, output_logits=True,
+                             return_dict_in_generate=True)
+        entries = out.choices[0].logprobs['content']
+        assert len(entries) == len(ref.logits)
+        for entry, logits in zip(entries, ref.logits):
+            expected = torch.log_softmax(logits[0].float(), -1).topk(5).values
+            got = torch.tensor([t['logprob'] for t in entry['top_logprobs']])
+            assert torch.allclose(got, expected, atol=1e-4)
+
+
+def test_llava_engine_matches_transformers_generate(vl_engine):
+    assert_engine_matches_generate(vl_engine, _requests()[:4])
