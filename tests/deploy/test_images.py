@@ -98,3 +98,23 @@ def test_ms_swift_image_part_and_top_level_images(vl_server):
             'messages': [{'role': 'user', 'content': '<image>What colour is it?'}]}
     code, by_field = http('POST', server.base + '/v1/chat/completions', body)
     assert code == 200 and by_field['choices'][0]['message'] == by_part['choices'][0]['message']
+
+
+def test_infer_client_sends_images_as_content_parts(vl_server):
+    """InferClient (used by eval, the app and sampling against a server) turns tags + images into data URLs."""
+    from swift.infer import InferClient, InferRequest, RequestConfig
+    server, root = vl_server
+    path = root / 'red_client.png'
+    path.write_bytes(_png('red'))
+    client = InferClient(base_url=server.base + '/v1', api_key=API_KEY)
+    config = RequestConfig(max_tokens=8, temperature=0)
+    try:
+        tagged = client.infer([InferRequest([{'role': 'user', 'content': '<image>What colour is it?'}],
+                                            images=[str(path)])], config)[0]
+        untagged = client.infer([InferRequest([{'role': 'user', 'content': 'What colour is it?'}],
+                                              images=[Image.open(path)])], config)[0]
+    finally:
+        client.close()
+    direct = _ask(openai.OpenAI(base_url=server.base + '/v1', api_key=API_KEY), str(path))
+    assert tagged.choices[0].message.content == untagged.choices[0].message.content == \
+        direct.choices[0].message.content
