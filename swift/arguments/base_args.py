@@ -37,7 +37,7 @@ class BaseGroup:
     external_plugins: List[str] = _list('Python files that register plugins (rewards, losses, metrics, ...).')
 
 
-_NO_MULTIMODAL = 'not supported: this version registers text-only models (no images, videos or boxes); drop it.'
+_NO_MULTIMODAL = 'not supported: grounding boxes are not handled in this version (images and videos are); drop it.'
 
 
 @dataclass
@@ -49,7 +49,6 @@ class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, Templ
     rejected_fields = {
         'local_repo_path': 'not supported: no registered model loads code from a GitHub checkout in this '
                            'version; drop it.',
-        'max_pixels': _NO_MULTIMODAL,
         'sequence_parallel_size': 'applies to training only (swift sft/pt/rlhf, GPUs); drop it.',
         'norm_bbox': _NO_MULTIMODAL,
         'enable_cache': 'not supported yet: this version caches no preprocessed dataset (a later data-pipeline '

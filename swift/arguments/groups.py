@@ -94,7 +94,8 @@ class TemplateArguments:
     max_length: Optional[int] = _help('Max tokens per sample; default: the model\'s max length.', default=None)
     truncation_strategy: Literal['delete', 'left', 'right'] = _help(
         'What to do with samples over --max_length: delete, or cut tokens on the left or right.', default='delete')
-    max_pixels: Optional[int] = _help('Max pixels (H*W) of images for multimodal models (none here: refused).',
+    max_pixels: Optional[int] = _help('Max pixels (H*W) of an image: larger images are scaled down (aspect kept) '
+                                      'before the model\'s processor (multimodal models; see docs/multimodal.md).',
                                       default=None)
     tools_prompt: Optional[str] = _help(
         'Agent format of tools and tool calls: react_en, react_zh, toolbench, hermes (alias qwen), glm4, glm4_0414, '

@@ -37,6 +37,10 @@ class TunerArguments:
     freeze_vit: bool = _help('Multimodal only: freeze the vision tower (full) or add no tuner to it.', default=True)
     freeze_aligner: bool = _help('Multimodal only: freeze the aligner/projector (full) or add no tuner to it.',
                                  default=True)
+    vit_lr: Optional[float] = _help('Multimodal only: learning rate of the vision tower; default --learning_rate.',
+                                    default=None)
+    aligner_lr: Optional[float] = _help('Multimodal only: learning rate of the aligner; default --learning_rate.',
+                                        default=None)
     target_modules: List[str] = _help("Modules to attach tuners to; 'all-linear' = every Linear but lm_head.",
                                       default_factory=lambda: ['all-linear'])
     target_regex: Optional[str] = _help('Regex on full module names choosing the tuned modules; overrides '
@@ -178,7 +182,9 @@ class TunerArguments:
                 raise ArgumentError(f'--{f.name} only applies with {method[0]}; add it or remove --{f.name}.')
         chosen = [flag for flag, on in (('--use_galore', self.use_galore), ('--use_apollo', self.use_apollo),
                                         ('--use_adam_mini', self.use_adam_mini), ('--use_badam', self.use_badam),
-                                        ('--lorap_lr_ratio', self.lorap_lr_ratio is not None)) if on]
+                                        ('--lorap_lr_ratio', self.lorap_lr_ratio is not None),
+                                        ('--vit_lr/--aligner_lr', self.vit_lr is not None or
+                                         self.aligner_lr is not None)) if on]
         if len(chosen) > 1:
             raise ArgumentError(f'{" and ".join(chosen)} each choose the optimizer: keep one.')
 
@@ -215,6 +221,9 @@ class TunerArguments:
                 re.compile(self.target_regex)
             except re.error as e:
                 raise ArgumentError(f'--target_regex {self.target_regex!r} is not a valid regex: {e}.') from None
+        for name in ('vit_lr', 'aligner_lr'):
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
+                raise ArgumentError(f'--{name} must be > 0, got {getattr(self, name)}.')
         if self.lorap_lr_ratio is not None and self.lorap_lr_ratio <= 0:
             raise ArgumentError(f'--lorap_lr_ratio must be > 0, got {self.lorap_lr_ratio}.')
         positive = ['galore_rank', 'galore_update_proj_gap', 'apollo_rank', 'apollo_update_interval', 'reft_rank',

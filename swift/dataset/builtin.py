@@ -7,6 +7,7 @@ from swift.utils import DatasetError, get_logger
 
 from .meta import DatasetMeta, register_dataset
 from .preprocess import ResponsePreprocessor, Row
+from .shapes import SHAPES_VQA_ID, ShapesVqaPreprocessor
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data')
 SELF_COGNITION_ID = 'swift/self-cognition'
@@ -55,4 +56,10 @@ def register_builtin_datasets() -> None:
         dataset_path=os.path.join(DATA_DIR, 'self_cognition.jsonl'),
         preprocess_func=SelfCognitionPreprocessor(), tags=['chat', 'self-cognition', '🔥'],
         help='Who-are-you questions in Chinese and English; set the names with --model_name and --model_author.'),
+        exist_ok=True)
+    register_dataset(DatasetMeta(
+        ms_dataset_id=SHAPES_VQA_ID, hf_dataset_id=SHAPES_VQA_ID,
+        dataset_path=os.path.join(DATA_DIR, 'shapes_vqa.jsonl'), preprocess_func=ShapesVqaPreprocessor(),
+        tags=['multimodal', 'vqa', 'offline'],
+        help='72 questions about drawn shapes (4 shapes x 6 colours x shape/colour/caption), 56x56 images.'),
         exist_ok=True)

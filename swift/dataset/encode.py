@@ -14,6 +14,9 @@ import torch
 from swift.utils import DatasetError, TemplateError
 
 ENCODED_COLUMNS = ('input_ids', 'labels', 'loss_scale', 'length')
+# What a multimodal template adds (swift/template/multimodal.py), kept when present.
+MEDIA_COLUMNS = ('pixel_values', 'image_grid_thw', 'pixel_values_videos', 'video_grid_thw', 'second_per_grid_ts',
+                 'mm_token_type_ids')
 _MAX_RETRIES = 100
 _BATCH_ROWS = 256  # rows per batched tokenizer call
 # row -> encoded rows; each may carry 'length' (the tokens it costs, for statistics, packing and grouping)
@@ -32,6 +35,7 @@ def _columns(encoded: Dict[str, Any]):
         return NoSupervisedTokensError('no supervised token left after truncation: the row would train on nothing '
                                        '(raise --max_length or use --truncation_strategy left)')
     out = {k: encoded.get(k) for k in ENCODED_COLUMNS}
+    out.update({k: encoded[k] for k in MEDIA_COLUMNS if encoded.get(k) is not None})
     if out['length'] is None:
         out['length'] = len(out['input_ids'])
     return [out]
@@ -94,6 +98,8 @@ class EncodeStats:
 
 
 def drop_reason(error: TemplateError) -> str:
+    if getattr(error, 'reason', None):  # ImageError: missing / unreadable / remote image, tag count mismatch
+        return error.reason
     if type(error).__name__ == 'MaxLengthError':
         return 'longer than max_length'
     if isinstance(error, NoSupervisedTokensError):
@@ -119,8 +125,13 @@ def encode_row(encoder: RowEncoder, row: Dict[str, Any], stats: EncodeStats, str
     return outs
 
 
+def _plain(value):
+    return value.tolist() if isinstance(value, torch.Tensor) else value
+
+
 def _to_dataset(rows: List[dict]) -> hf_datasets.Dataset:
-    columns = {k: [r.get(k) for r in rows] for k in rows[0]}
+    keys = dict.fromkeys(k for r in rows for k in r)  # media columns exist only on rows with images
+    columns = {k: [_plain(r.get(k)) for r in rows] for k in keys}
     if 'loss_scale' in columns and all(v is None for v in columns['loss_scale']):
         del columns['loss_scale']  # templates without loss_scale: no all-null column
     return hf_datasets.Dataset.from_dict(columns)

@@ -2,6 +2,7 @@
 import json
 from typing import Any, Dict, List, Optional
 
+from .media import Media, content_parts_text, merge_part_media
 from .report import RowError
 
 # Role spellings of OpenAI, ShareGPT and agent datasets -> canonical roles.
@@ -19,13 +20,11 @@ TOOL_FIELDS = ('tool_calls', 'tool_call_id', 'name')
 _NEXT_ROLES = {None: {'user'}, 'user': {'assistant'}, 'assistant': {'user', 'tool'}, 'tool': {'tool', 'assistant'}}
 
 
-def _content_text(content: Any) -> str:
+def _content_text(content: Any, media: Optional[Media] = None) -> str:
     if isinstance(content, str):
         return content
-    if isinstance(content, list):  # OpenAI content parts: only text is supported
-        if not all(isinstance(p, dict) and p.get('type') == 'text' for p in content):
-            raise RowError('unsupported non-text content part')
-        return ''.join(str(p.get('text', '')) for p in content)
+    if isinstance(content, list):  # OpenAI content parts: text, and image/video parts as <image>/<video> tags
+        return content_parts_text(content, media)
     if content is None:
         return ''
     raise RowError('message content is not a string')
@@ -68,7 +67,7 @@ def parse_tool_calls(value: Any) -> List[Dict[str, Any]]:
 
 
 def normalize_message(message: Any, role_key: str = 'role', content_key: str = 'content',
-                      role_map: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+                      role_map: Optional[Dict[str, str]] = None, media: Optional[Media] = None) -> Dict[str, Any]:
     if not isinstance(message, dict):
         raise RowError('message is not an object')
     role = message.get(role_key)
@@ -82,7 +81,7 @@ def normalize_message(message: Any, role_key: str = 'role', content_key: str = '
         calls = parse_tool_calls(message.get('tool_calls'))
         if message.get('function_call'):  # OpenAI's legacy single call
             calls.append(canonical_call(message['function_call']))
-    out = {'role': ROLE_ALIASES[role], 'content': _content_text(content)}
+    out = {'role': ROLE_ALIASES[role], 'content': _content_text(content, media)}
     if calls:
         out['tool_calls'] = calls
     for key in ('tool_call_id', 'name'):
@@ -107,7 +106,7 @@ def _merge_calls(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 def normalize_messages(messages: Any, **kwargs) -> List[Dict[str, Any]]:
     """Messages as uniform dicts ({'role', 'content'} strings, plus TOOL_FIELDS on every message when the row
-    has tool calls or tool ids), so Arrow schemas match across rows."""
+    has tool calls or tool ids), so Arrow schemas match across rows. `media=[]` collects content-part media."""
     if not isinstance(messages, list):
         raise RowError('messages is not a list')
     out = _merge_calls([normalize_message(m, **kwargs) for m in messages])
@@ -159,7 +158,9 @@ def finalize_row(row: Dict[str, Any]) -> Dict[str, Any]:
         raise RowError('preprocess returned a non-dict row')
     if row.get('messages') is None:
         raise RowError('no messages')
-    row['messages'] = normalize_messages(row['messages'])
+    media: Media = []
+    row['messages'] = normalize_messages(row['messages'], media=media)
+    merge_part_media(row, media)
     check_order(row['messages'])
     rejected = row.get('rejected_response')
     if rejected is not None and not isinstance(rejected, str):

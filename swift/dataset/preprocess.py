@@ -4,10 +4,12 @@ A preprocessor's `preprocess(row)` returns the canonical row, a list of rows, or
 RowError (or any exception) for a malformed row, which the loader counts as dropped. Columns the preprocessor does
 not consume survive untouched (reward functions and metrics read them).
 """
+import os
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from swift.utils import SwiftError
 
+from .media import check_media, merge_part_media
 from .messages import finalize_row, normalize_messages
 from .report import DropReport, RowError
 
@@ -139,9 +141,10 @@ class MessagesPreprocessor(RowPreprocessor):
         return (self.role_key or ('from' if sharegpt else 'role'),
                 self.content_key or ('value' if sharegpt else 'content'))
 
-    def _normalize(self, messages: Any) -> List[Dict[str, str]]:
+    def _normalize(self, messages: Any, media: Optional[list] = None) -> List[Dict[str, str]]:
         role_key, content_key = self._keys(messages)
-        return normalize_messages(messages, role_key=role_key, content_key=content_key, role_map=self.role_map)
+        return normalize_messages(messages, role_key=role_key, content_key=content_key, role_map=self.role_map,
+                                  media=[] if media is None else media)
 
     def preprocess(self, row: Row) -> Row:
         messages = _pop_first(row, MESSAGES_KEYS)
@@ -153,7 +156,9 @@ class MessagesPreprocessor(RowPreprocessor):
             row['rejected_response'] = rejected[-1]['content']
         if messages is None:
             raise RowError('missing messages')
-        messages = self._normalize(messages)
+        media: list = []  # image/video content parts -> the images/videos columns
+        messages = self._normalize(messages, media)
+        merge_part_media(row, media)
         system = row.pop('system', None)
         if system and (not messages or messages[0]['role'] != 'system'):
             messages.insert(0, {'role': 'system', 'content': _require_str(system, 'system')})
@@ -196,16 +201,18 @@ def _error_reason(error: Exception) -> str:
 
 def preprocess_rows(items: Iterable[Tuple[int, Any]], preprocessor: RowPreprocessor, report: DropReport,
                     columns: Optional[Dict[str, str]] = None) -> Iterator[Row]:
-    """Run `preprocessor` over (location, raw row | RowError) pairs; bad rows go to `report`."""
+    """Run `preprocessor` over (location, raw row | RowError) pairs; bad rows go to `report`. Image paths are
+    resolved against the data file's folder when the source is a local file."""
+    root = os.path.dirname(os.path.abspath(report.source)) if os.path.isfile(report.source) else None
     for loc, raw in items:
         if isinstance(raw, RowError):
             report.drop(loc, str(raw))
             continue
         report.see_columns(raw)
         try:
-            rows = preprocessor.process_row(raw, columns)
+            rows = [check_media(r, root) for r in preprocessor.process_row(raw, columns)]
         except RowError as error:
-            report.drop(loc, str(error))
+            report.drop(loc, str(error), error.detail)
             continue
         except SwiftError:  # a configuration problem (e.g. missing --model_name), not a bad row
             raise

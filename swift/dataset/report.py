@@ -8,7 +8,12 @@ _SHOWN_LOCATIONS = 3
 
 
 class RowError(Exception):
-    """Raised by preprocessing for a row that must be dropped; the message is the reason (e.g. 'missing response')."""
+    """Raised by preprocessing for a row that must be dropped; the message is the reason (e.g. 'missing response'),
+    counted per reason; `detail` (e.g. which image file) is shown with --strict."""
+
+    def __init__(self, reason: str, detail: str = ''):
+        super().__init__(reason)
+        self.detail = detail
 
 
 class DropReport:
@@ -22,9 +27,10 @@ class DropReport:
         self.dropped: Dict[str, List[int]] = OrderedDict()
         self.columns_seen: Dict[str, None] = OrderedDict()
 
-    def drop(self, loc: int, reason: str) -> None:
+    def drop(self, loc: int, reason: str, detail: str = '') -> None:
         if self.strict:
-            raise DatasetError(f'{self.source}, {self.loc_kind} {loc}: {reason}. '
+            detail = f' ({detail.rstrip(".")})' if detail else ''
+            raise DatasetError(f'{self.source}, {self.loc_kind} {loc}: {reason}{detail}. '
                                'Fix that row, or run without --strict to skip and count bad rows.')
         self.dropped.setdefault(reason, []).append(loc)
 

@@ -2,7 +2,7 @@
 from typing import List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from swift.arguments import BaseArguments, parse_args
-from swift.utils import get_logger
+from swift.utils import ArgumentError, get_logger
 
 logger = get_logger()
 A = TypeVar('A', bound=BaseArguments)
@@ -46,7 +46,10 @@ def build_template(args: BaseArguments, tokenizer, mode: str = 'train'):
         template_type, tokenizer, default_system=args.system, max_length=args.max_length,
         truncation_strategy=args.truncation_strategy, loss_scale=args.loss_scale,
         use_chat_template=args.use_chat_template, padding_side=args.padding_side,
-        template_backend=args.template_backend, tools_prompt=args.tools_prompt)
+        template_backend=args.template_backend, tools_prompt=args.tools_prompt, max_pixels=args.max_pixels)
+    if args.max_pixels is not None and not getattr(tokenizer.model_meta, 'is_multimodal', False):
+        raise ArgumentError(f'--max_pixels {args.max_pixels}: applies to multimodal models (images); '
+                            f'{args.model} is text-only, drop it.')
     template.set_mode(mode)
     args.template = template_type
     return template

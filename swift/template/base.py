@@ -38,7 +38,7 @@ class Template:
     def __init__(self, tokenizer, template_meta, default_system: Optional[str] = None,
                  max_length: Optional[int] = None, *, truncation_strategy: str = 'delete',
                  loss_scale: str = 'default', use_chat_template: bool = True, padding_side: str = 'right',
-                 template_backend: str = 'swift', tools_prompt: Optional[str] = None):
+                 template_backend: str = 'swift', tools_prompt: Optional[str] = None, max_pixels: Optional[int] = None):
         _check_choice('truncation_strategy', truncation_strategy, TRUNCATION_STRATEGIES)
         _check_choice('padding_side', padding_side, ('left', 'right'))
         _check_choice('template_backend', template_backend, ('swift', 'jinja'))
@@ -50,6 +50,7 @@ class Template:
         meta_system = template_meta.default_system or None
         self.default_system = self.user_system if self.user_system is not None else meta_system
         self.max_length = max_length
+        self.max_pixels = max_pixels  # --max_pixels, applied by multimodal templates (multimodal.py)
         self.truncation_strategy = truncation_strategy
         self.loss_scale = loss_scale
         self._loss_scale_fn = get_loss_scale(loss_scale)
@@ -77,6 +78,17 @@ class Template:
     def _preprocess_messages(self, messages: List[dict], training: bool) -> List[dict]:
         return messages
 
+    def _media_messages(self, row: Dict[str, Any], messages: List[dict]) -> List[dict]:
+        """Multimodal templates place the row's images/videos here (multimodal.py); a text template refuses them."""
+        if row.get('images') or row.get('videos'):
+            raise TemplateError(f'Template {self.template_meta.template_type!r} is text-only but the row has images '
+                                'or videos; train a multimodal model (e.g. --model swift/tiny-qwen2-vl).')
+        return messages
+
+    def _encode_media(self, row: Dict[str, Any], input_ids: List[int], weights: List[float]):
+        """(input_ids, weights, extra encoded keys) after the media of the row are expanded; none here."""
+        return input_ids, weights, {}
+
     def _resolve_system(self, system: Optional[str], tools) -> Optional[str]:
         """Row system > --system > TemplateMeta.default_system; tools are rendered into it."""
         if system is None:
@@ -103,7 +115,7 @@ class Template:
 
     def _conversation(self, row: Dict[str, Any], mode: str) -> Tuple[Optional[str], List[Round]]:
         training, chat = mode != 'infer', self._is_chat(mode)
-        messages = list(_messages(row))
+        messages = self._media_messages(row, list(_messages(row)))
         if chat:
             messages = self._preprocess_messages(self._render_calls(messages), training)
         system, rounds = split_messages(messages)
@@ -189,7 +201,8 @@ class Template:
     def encode(self, row: Dict[str, Any], mode: Optional[str] = None) -> Dict[str, Any]:
         mode = mode or self.mode
         _check_choice('mode', mode, MODES)
-        return self._finish(*tokenize(self._pieces(row, mode), self.tokenizer), mode)
+        input_ids, weights, extra = self._encode_media(row, *tokenize(self._pieces(row, mode), self.tokenizer))
+        return self._finish(input_ids, weights, mode, extra)
 
     def encode_batch(self, rows: List[Dict[str, Any]],
                      mode: Optional[str] = None) -> List[Union[Dict[str, Any], TemplateError]]:
@@ -198,6 +211,7 @@ class Template:
         mode = mode or self.mode
         _check_choice('mode', mode, MODES)
         pieces: List[Any] = []
+        rows = list(rows)
         for row in rows:
             try:
                 pieces.append(self._pieces(row, mode))
@@ -205,19 +219,32 @@ class Template:
                 pieces.append(error)
         tokenized = iter(tokenize_batch([p for p in pieces if not isinstance(p, TemplateError)], self.tokenizer))
         out = []
-        for p in pieces:
+        for row, p in zip(rows, pieces):
             try:
-                out.append(p if isinstance(p, TemplateError) else self._finish(*next(tokenized), mode))
+                if isinstance(p, TemplateError):
+                    out.append(p)
+                    continue
+                input_ids, weights, extra = self._encode_media(row, *next(tokenized))
+                out.append(self._finish(input_ids, weights, mode, extra))
             except TemplateError as error:
                 out.append(error)
         return out
 
-    def _finish(self, input_ids: List[int], weights: List[float], mode: str) -> Dict[str, Any]:
-        """bos, truncation and labels of a tokenized row."""
+    def _finish(self, input_ids: List[int], weights: List[float], mode: str,
+                extra: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        """bos, truncation and labels of a tokenized row (`extra`: media keys from _encode_media)."""
+        extra = extra or {}
         if self.template_meta.auto_add_bos:
+            n = len(input_ids)
             input_ids, weights = self._add_bos(input_ids, weights)
+            if 'mm_token_type_ids' in extra and len(input_ids) != n:
+                extra['mm_token_type_ids'] = [0] * (len(input_ids) - n) + list(extra['mm_token_type_ids'])
+        if extra and self.max_length is not None and len(input_ids) > self.max_length:
+            raise MaxLengthError(f'Encoded length {len(input_ids)} (with image tokens) exceeds max_length '
+                                 f'{self.max_length}; a row with images is never truncated: raise --max_length or '
+                                 'lower --max_pixels / MAX_PIXELS.')
         input_ids, weights = self._truncate(input_ids, weights)
-        encoded = {'input_ids': input_ids, 'length': len(input_ids)}
+        encoded = {'input_ids': input_ids, 'length': len(input_ids), **extra}
         if mode != 'infer':
             encoded['labels'] = [t if w > 0 else -100 for t, w in zip(input_ids, weights)]
             encoded['loss_scale'] = None if all(w in (0., 1.) for w in weights) else weights

@@ -32,14 +32,21 @@ FLOAT_ENV = ('MAX_RATIO', 'FPS')
 
 
 class ImageError(TemplateError):
-    """An image of a row cannot be used (missing, unreadable, remote, too wide): the row is dropped and counted."""
+    """An image of a row cannot be used (missing, unreadable, remote, too wide): the row is dropped and counted
+    under `reason` in the dataset summary."""
+
+    def __init__(self, message: str, reason: str = 'unreadable image'):
+        super().__init__(message)
+        self.reason = reason
 
 
-def _open(data: bytes, what: str):
+def _open(source, what: str, full: bool = True):
+    """PIL.Image of bytes or a path; `full=False` reads the header only (the cheap check of dataset loading)."""
     from PIL import Image, UnidentifiedImageError
     try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
+        image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+        if full:
+            image.load()
     except (UnidentifiedImageError, OSError, ValueError) as e:
         raise ImageError(f'Cannot read image {what}: {e}.') from None
     return image
@@ -47,6 +54,23 @@ def _open(data: bytes, what: str):
 
 def _short(ref: str) -> str:
     return ref if len(ref) <= 80 else f'{ref[:60]}...({len(ref)} chars)'
+
+
+def _source(ref: str, root: Optional[str] = None):
+    """(bytes or path, description) of a string reference; relative paths also tried under `root`."""
+    if ref.startswith(('http://', 'https://')):
+        raise ImageError(f'Image URL {_short(ref)} is remote and this toolkit works offline; download it and '
+                         'give the local path (or a data URL).', reason='remote image URL')
+    if _DATA_URL.match(ref):
+        return _b64decode(ref.split(',', 1)[1], ref), 'from a data URL'
+    path = os.path.expanduser(ref[7:] if ref.startswith('file://') else ref)
+    if root and not os.path.isabs(path) and not os.path.isfile(path) and os.path.isfile(os.path.join(root, path)):
+        path = os.path.join(root, path)
+    if os.path.isfile(path):
+        return path, repr(path)
+    if len(ref) > 64 and _BASE64.match(ref):
+        return _b64decode(ref, ref), 'from a base64 string'
+    raise ImageError(f'Image file {_short(ref)!r} does not exist.', reason='missing image')
 
 
 def load_image(ref: Any):
@@ -59,26 +83,31 @@ def load_image(ref: Any):
     elif isinstance(ref, Mapping) and (ref.get('bytes') or ref.get('path')):
         return load_image(ref.get('bytes') or ref.get('path'))
     elif isinstance(ref, str):
-        image = _load_str(ref.strip())
+        image = _open(*_source(ref.strip()))
     else:
         raise ImageError(f'An image must be a path, data URL, base64 string, bytes or PIL.Image; '
-                         f'got {type(ref).__name__}.')
+                         f'got {type(ref).__name__}.', reason='not an image reference')
     return image if image.mode == 'RGB' else image.convert('RGB')
 
 
-def _load_str(ref: str):
-    if ref.startswith(('http://', 'https://')):
-        raise ImageError(f'Image URL {_short(ref)} is remote and this toolkit works offline; download it and '
-                         'give the local path (or a data URL).')
-    if _DATA_URL.match(ref):
-        return _open(_b64decode(ref.split(',', 1)[1], ref), 'from a data URL')
-    path = os.path.expanduser(ref[7:] if ref.startswith('file://') else ref)
-    if os.path.isfile(path):
-        with open(path, 'rb') as f:
-            return _open(f.read(), repr(path))
-    if len(ref) > 64 and _BASE64.match(ref):
-        return _open(_b64decode(ref, ref), 'from a base64 string')
-    raise ImageError(f'Image file {_short(ref)!r} does not exist.')
+def check_image(ref: Any, root: Optional[str] = None) -> Any:
+    """The reference a dataset row keeps, after a header-only read: relative paths resolved (as given, else under
+    `root`, the data file's folder, as LLaMA-Factory does), bytes turned into a data URL; ImageError if unusable."""
+    from PIL import Image
+    if isinstance(ref, Image.Image):
+        return ref
+    if isinstance(ref, (bytes, bytearray)):
+        image = _open(bytes(ref), f'from {len(ref)} bytes', full=False)
+        return f'data:image/{(image.format or "png").lower()};base64,{base64.b64encode(bytes(ref)).decode()}'
+    if isinstance(ref, Mapping) and (ref.get('bytes') or ref.get('path')):
+        check_image(ref.get('bytes') or ref.get('path'), root)
+        return ref
+    if not isinstance(ref, str):
+        raise ImageError(f'An image must be a path, data URL, base64 string, bytes or PIL.Image; '
+                         f'got {type(ref).__name__}.', reason='not an image reference')
+    source, what = _source(ref.strip(), root)
+    _open(source, what, full=False)
+    return os.path.abspath(source) if isinstance(source, str) and source != ref.strip() else ref
 
 
 def _b64decode(text: str, ref: str) -> bytes:
@@ -127,7 +156,8 @@ class VisionSettings:
         """Check the aspect ratio and apply --max_pixels (before the model's processor)."""
         w, h = image.size
         if min(w, h) <= 0 or max(w, h) / min(w, h) > self.max_ratio:
-            raise ImageError(f'Image of {w}x{h} has an aspect ratio above MAX_RATIO={self.max_ratio:g}.')
+            raise ImageError(f'Image of {w}x{h} has an aspect ratio above MAX_RATIO={self.max_ratio:g}.',
+                             reason='image aspect ratio above MAX_RATIO')
         if self.max_pixels is not None and w * h > self.max_pixels:
             scale = (self.max_pixels / (w * h)) ** 0.5
             image = image.resize((max(1, int(w * scale)), max(1, int(h * scale))))

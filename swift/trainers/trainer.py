@@ -240,6 +240,9 @@ class Seq2SeqTrainer(AtomicCheckpointMixin, HfSeq2SeqTrainer):
                 self._save_adapter(model, output_dir, state_dict)
             else:
                 super()._save(output_dir, state_dict)
+            processor = getattr(self.processing_class, 'processor', None)  # a multimodal model's processor
+            if self.args.should_save and processor is not None:
+                processor.save_pretrained(output_dir)
             if self.args.should_save and self.swift_args is not None:
                 self.swift_args.save_args(output_dir)
 

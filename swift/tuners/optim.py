@@ -22,7 +22,8 @@ def builtin_optimizer_name(args):
     """The built-in optimizer the flags select, or None (transformers' --optim)."""
     flags = [('galore', getattr(args, 'use_galore', False)), ('apollo', getattr(args, 'use_apollo', False)),
              ('adam_mini', getattr(args, 'use_adam_mini', False)), ('badam', getattr(args, 'use_badam', False)),
-             ('lorap', getattr(args, 'lorap_lr_ratio', None) is not None)]
+             ('lorap', getattr(args, 'lorap_lr_ratio', None) is not None),
+             ('multimodal', getattr(args, 'vit_lr', None) is not None or getattr(args, 'aligner_lr', None) is not None)]
     return next((name for name, on in flags if on), None)  # TunerArguments.validate allows one
 
 

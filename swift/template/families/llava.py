@@ -6,11 +6,11 @@ each `<image>` tag becomes "<image>\\n" and the processor expands that token to 
 from typing import List
 
 from ..meta import TemplateMeta
-from ..multimodal import MultimodalTemplate
+from ..multimodal import VisionTemplate
 from ..register import register_template
 
 
-class LlavaHfTemplate(MultimodalTemplate):
+class LlavaHfTemplate(VisionTemplate):
     """Responses follow 'ASSISTANT:' after a space that belongs to the response (as in Llama-2)."""
     image_placeholder = '<image>\n'
 
