@@ -77,3 +77,15 @@ def assert_engine_matches_generate(engine, requests, steps=4):
 
 def test_llava_engine_matches_transformers_generate(vl_engine):
     assert_engine_matches_generate(vl_engine, _requests()[:4])
+
+
+def test_qwen2_vl_engine_matches_transformers_generate():
+    """Multimodal RoPE: the engine's 3-D prefill positions (the model's get_rope_index) and the 1-D decode
+    positions after them give transformers' own results, in a batch mixing image and text-only rows."""
+    from swift.infer import InferRequest, PtEngine
+    engine = PtEngine('swift/tiny-qwen2-vl', max_batch_size=4)
+    red, wide = Image.new('RGB', (56, 56), 'red'), Image.new('RGB', (112, 56), 'blue')
+    requests = [InferRequest([{'role': 'user', 'content': '<image>What colour?'}], images=[red]),
+                InferRequest([{'role': 'user', 'content': 'Only text here, a little longer.'}]),
+                InferRequest([{'role': 'user', 'content': '<image>and<image>?'}], images=[wide, red])]
+    assert_engine_matches_generate(engine, requests)

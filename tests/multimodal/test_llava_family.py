@@ -70,7 +70,7 @@ def test_training_row_supervises_only_the_answer_and_trains(llava):
 def test_tag_and_image_counts_must_match(llava):
     from swift.utils import TemplateError
     _, template = llava
-    with pytest.raises(TemplateError, match='2 images but 1'):
+    with pytest.raises(TemplateError, match='1 <image> tags but 2 images'):
         template.encode({'messages': [{'role': 'user', 'content': '<image>two?'}], 'images': [RED, BLUE]}, 'infer')
 
 
