@@ -50,3 +50,8 @@ def test_merged_vl_model_equals_base_plus_adapter(tmp_path):
     from swift.model import get_model_tokenizer
     _, tokenizer = get_model_tokenizer(str(out), load_model=False)
     assert tokenizer.model_meta.model_type == 'llava1_5_hf' and tokenizer.processor is not None
+    from swift.infer import InferRequest, PtEngine, RequestConfig
+    engine = PtEngine(str(out))
+    answer = engine.infer([InferRequest([{'role': 'user', 'content': '<image>What colour?'}],
+                                        images=[Image.new('RGB', (40, 30), 'red')])], RequestConfig(max_tokens=4))[0]
+    assert answer.usage.prompt_tokens > 16
