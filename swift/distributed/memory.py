@@ -33,21 +33,25 @@ class MemoryEstimate:
 
 
 def count_parameters(config, lora_rank: Optional[int]) -> Dict[str, int]:
-    """Total and trainable parameters (LoRA on every Linear but lm_head when lora_rank is given)."""
-    from transformers import AutoModelForCausalLM
+    """Total and trainable parameters (LoRA on every Linear but lm_head when lora_rank is given; a vision
+    model's vision tower counts in the total)."""
+    from transformers import AutoModelForCausalLM, AutoModelForImageTextToText
+    auto = AutoModelForImageTextToText if hasattr(config, 'vision_config') else AutoModelForCausalLM
     with torch.device('meta'):
-        model = AutoModelForCausalLM.from_config(config)
+        model = auto.from_config(config)
     total = sum(p.numel() for p in model.parameters())
     if lora_rank is None:
         return {'total': total, 'trainable': total}
     lora = sum(lora_rank * (m.in_features + m.out_features) for name, m in model.named_modules()
-               if isinstance(m, torch.nn.Linear) and not name.endswith('lm_head'))
+               if isinstance(m, torch.nn.Linear) and not name.endswith('lm_head') and 'visual' not in name
+               and 'vision' not in name)
     return {'total': total + lora, 'trainable': lora}
 
 
 def activation_bytes(config, batch: int, length: int, lora: bool, checkpointing: bool, dtype_bytes: int) -> float:
     """Saved activations of one step: per layer ~10h + 2kv + 4i values per token (+ LoRA's dropped-out inputs),
     only each layer's input with checkpointing plus one recomputed layer; logits and their loss gradient."""
+    config = config.get_text_config()  # a vision-language model: its language model's sizes
     h, i = config.hidden_size, config.intermediate_size
     heads = config.num_attention_heads
     kv = h // heads * getattr(config, 'num_key_value_heads', heads)

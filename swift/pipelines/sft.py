@@ -32,13 +32,22 @@ class SwiftSft(SwiftTrain):
             preprocess_logits_for_metrics=preprocess)
 
     def print_dry_run(self, template, dataset) -> None:
-        example = dataset[0]
+        example = _example(dataset)
         print('[dry run] one encoded training example (tokens that carry loss are highlighted):')
         print(template.render_example(example))
         print(f'[dry run] input_ids: {len(example["input_ids"])} tokens, '
               f'{sum(1 for x in example["labels"] if x != -100)} with loss')
+        for line in getattr(template, 'media_summary', lambda _: [])(example):
+            print(f'[dry run] {line}')
         print(f'[dry run] dataset statistics:\n{self.train_stats}')
         _print_memory_estimate(self.args, template, dataset)
+
+
+def _example(dataset) -> dict:
+    """The first row; with images in the data, the first of the first 100 rows that has some."""
+    rows = (dataset[i] for i in range(min(len(dataset), 100)))
+    return next((r for r in rows if r.get('pixel_values') is not None or r.get('pixel_values_videos') is not None),
+                dataset[0])
 
 
 def _datasets_and_collator(args, template, train_dataset, val_dataset):

@@ -124,10 +124,49 @@ class VisionTemplate(Template):
         out = video_processor(videos=frames, return_tensors='pt', **self.vision.video_kwargs())
         return {k: v for k, v in out.items() if k in MEDIA_KEYS}
 
+    # ----- what --dry_run shows -----
+    def render_example(self, encoded: Dict[str, Any], color: Optional[bool] = None) -> str:
+        """The decoded example with each run of vision tokens written once with its count (<|image_pad|>*4)."""
+        text = super().render_example(encoded, color)
+        for token in {getattr(self.processor, 'image_token', None), getattr(self.processor, 'video_token', None)}:
+            if token:
+                text = re.sub(f'(?:{re.escape(token)}){{2,}}', lambda m: f'{token}*{len(m.group(0)) // len(token)}',
+                              text)
+        return text
+
+    def media_summary(self, encoded: Dict[str, Any]) -> List[str]:
+        """One line per image/video of an encoded row: its token span and its size after the processor's resize."""
+        lines = []
+        for kind, token_id, grid_key in (('image', 'image_token_id', 'image_grid_thw'),
+                                         ('video', 'video_token_id', 'video_grid_thw')):
+            grids = encoded.get(grid_key)
+            if grids is None or self.processor is None:
+                continue
+            spans = _runs(list(encoded['input_ids']), getattr(self.processor, token_id))
+            sub = self.processor.image_processor if kind == 'image' else self.processor.video_processor
+            patch = getattr(sub, 'patch_size', None) or 1
+            for i, ((start, end), (t, h, w)) in enumerate(zip(spans, _as_tensor(grids).tolist()), 1):
+                frames = f'{t * getattr(sub, "temporal_patch_size", 1)} frames, ' if kind == 'video' else ''
+                lines.append(f'{kind} {i}: {end - start} tokens at positions {start}..{end - 1}, resized to '
+                             f'{w * patch}x{h * patch} px ({frames}grid {t}x{h}x{w} of {patch}px patches)')
+        return lines
+
     def data_collator(self, batch: List[Dict[str, Any]], padding_to: Optional[int] = None) -> Dict[str, Any]:
         out = super().data_collator(batch, padding_to)
         side = 'left' if self.mode == 'infer' else self.padding_side
         return collate_media(batch, out, side)
+
+
+def _runs(ids: List[int], token_id: int) -> List[Tuple[int, int]]:
+    """[start, end) of each maximal run of `token_id` in `ids`."""
+    runs, start = [], None
+    for i, tok in enumerate(ids + [None]):
+        if tok == token_id and start is None:
+            start = i
+        elif tok != token_id and start is not None:
+            runs.append((start, i))
+            start = None
+    return runs
 
 
 def _expand(input_ids: List[int], weights: List[float],
@@ -159,14 +198,15 @@ def _as_tensor(value, dtype=None) -> torch.Tensor:
     return value if isinstance(value, torch.Tensor) else torch.tensor(value, dtype=dtype)
 
 
-def collate_media(batch: List[Dict[str, Any]], out: Dict[str, Any], side: str) -> Dict[str, Any]:
+def collate_media(batch: List[Dict[str, Any]], out: Dict[str, Any], side: str,
+                  with_types: bool = True) -> Dict[str, Any]:
     """Concatenate the media tensors of the rows (in row order) and pad mm_token_type_ids like input_ids."""
     for key in MEDIA_KEYS:
         values = [row[key] for row in batch if row.get(key) is not None]
         if values:
             dtype = torch.float32 if key.startswith('pixel') or key == 'second_per_grid_ts' else torch.long
             out[key] = torch.cat([_as_tensor(v, dtype) for v in values], dim=0)
-    if any(row.get('mm_token_type_ids') is not None for row in batch):
+    if with_types and any(row.get('mm_token_type_ids') is not None for row in batch):
         width = out['input_ids'].shape[1]
         rows = []
         for row in batch:

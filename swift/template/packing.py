@@ -132,30 +132,43 @@ class PackingCollator:
 
     Labels get -100 on each sample's first token, so no sample is trained to predict the start of the next one.
     The batch also carries `num_tokens` (real tokens, without padding); the trainer pops it before the forward.
+    Multimodal samples: their media tensors are concatenated in pack order, and a model with 3D (M-RoPE)
+    positions (Qwen2-VL) gets position_ids of shape (4, batch, length): the text positions that delimit the
+    samples, then each sample's own 3D positions (`template.packed_position_ids`), as transformers expects.
     """
 
-    def __init__(self, pad_token_id: int):
+    def __init__(self, pad_token_id: int, template=None):
         self.pad_token_id = pad_token_id
+        self.template = template
 
     @classmethod
     def from_template(cls, template) -> 'PackingCollator':
-        return cls(pad_token_id(template.tokenizer))
+        return cls(pad_token_id(template.tokenizer), template)
 
-    @staticmethod
-    def _concat(pack: List[Dict[str, Any]], with_scale: bool) -> Dict[str, List]:
-        row = {'input_ids': [], 'labels': [], 'position_ids': [], 'loss_scale': []}
+    def _positions_3d(self, sample: Dict[str, Any]) -> Optional[List[List[int]]]:
+        fn = getattr(self.template, 'packed_position_ids', None)
+        return fn(sample) if fn is not None else None
+
+    def _concat(self, pack: List[Dict[str, Any]], with_scale: bool) -> Dict[str, List]:
+        row = {'input_ids': [], 'labels': [], 'position_ids': [], 'loss_scale': [], 'rope': [[], [], []],
+               'has_rope': False}
         for sample in pack:
             ids, labels = list(sample['input_ids']), list(sample['labels'])
             labels[0] = -100
             row['input_ids'] += ids
             row['labels'] += labels
             row['position_ids'] += range(len(ids))
+            rope = self._positions_3d(sample)
+            row['has_rope'] |= rope is not None
+            for axis in range(3):
+                row['rope'][axis] += rope[axis] if rope is not None else range(len(ids))
             if with_scale:
                 scale = sample.get('loss_scale')
                 row['loss_scale'] += scale if scale is not None else [float(x != -100) for x in sample['labels']]
         return row
 
     def __call__(self, batch: List[List[Dict[str, Any]]]) -> Dict[str, torch.Tensor]:
+        """input_ids/labels/position_ids (+ loss_scale, + media) of one padding-free row per pack."""
         with_scale = any(s.get('loss_scale') is not None for pack in batch for s in pack)
         rows = [self._concat(pack, with_scale) for pack in batch]
         width = max(len(r['input_ids']) for r in rows)
@@ -170,5 +183,10 @@ class PackingCollator:
                 tail = list(range(n)) if key == 'position_ids' else [pads[key]] * n
                 padded.append(r[key] + tail)
             out[key] = torch.tensor(padded, dtype=torch.float32 if key == 'loss_scale' else torch.long)
+        if any(r['has_rope'] for r in rows):
+            rope = [[r['rope'][axis] + list(range(width - len(r['input_ids']))) for r in rows] for axis in range(3)]
+            out['position_ids'] = torch.cat([out['position_ids'][None], torch.tensor(rope, dtype=torch.long)])
+        from .multimodal import collate_media
+        collate_media([s for pack in batch for s in pack], out, 'right', with_types=False)
         out['num_tokens'] = sum(len(r['input_ids']) for r in rows)
         return out

@@ -8,6 +8,12 @@ from typing import Any, Callable, Dict, List
 
 from swift.utils import TemplateError
 
+from .multimodal import MEDIA_KEYS
+
+# Algorithms whose encoded rows carry the prompt's images (pixel_values, image_grid_thw, ...). GRPO with images
+# is not wired to trl's generation yet (its VLM path re-renders prompts with the processor).
+MEDIA_RLHF_TYPES = ('dpo', )
+
 
 def _with_response(row: Dict[str, Any], response: str) -> Dict[str, Any]:
     messages = list(row['messages'])
@@ -35,17 +41,20 @@ def encode_prompt(template, row: Dict[str, Any]) -> List[int]:
     return template.encode(row, mode='infer')['input_ids']
 
 
-def encode_preference(template, row: Dict[str, Any]) -> Dict[str, List[int]]:
-    """{'prompt_ids', 'chosen_ids', 'rejected_ids'} (completions exclude the prompt)."""
+def encode_preference(template, row: Dict[str, Any]) -> Dict[str, Any]:
+    """{'prompt_ids', 'chosen_ids', 'rejected_ids'} (completions exclude the prompt), plus the prompt's media
+    tensors for an image row (both sides share them)."""
     rejected = row.get('rejected_response')
     if not isinstance(rejected, str) or not rejected:
         raise TemplateError('The row has no rejected response: preference training needs `rejected_response` '
                             '(or chosen/rejected columns) in every row.')
-    prompt_ids = encode_prompt(template, row)
+    prompt = template.encode(row, mode='infer')
+    prompt_ids = prompt['input_ids']
     return {
         'prompt_ids': prompt_ids,
         'chosen_ids': _completion(template, prompt_ids, row),
         'rejected_ids': _completion(template, prompt_ids, _with_response(row, rejected)),
+        **{k: prompt[k] for k in MEDIA_KEYS if prompt.get(k) is not None},
     }
 
 
@@ -87,7 +96,14 @@ def legacy_pair_columns(pair: Dict[str, List[int]]) -> Dict[str, List[int]]:
     return out
 
 
+def _check_media(kind: str, row) -> None:
+    if kind not in MEDIA_RLHF_TYPES and (row.get('images') or row.get('videos')):
+        raise TemplateError(f'--rlhf_type {kind} trains on text only in this version; image rows train with '
+                            f'--rlhf_type {" or ".join(MEDIA_RLHF_TYPES)} (or swift sft)')
+
+
 def _preference(kind: str, template, row):
+    _check_media(kind, row)
     out = encode_preference(template, row)
     if kind in ('cpo', 'simpo', 'orpo'):
         return [legacy_pair_columns(out)]
@@ -98,6 +114,7 @@ def _preference(kind: str, template, row):
 
 
 def _kto(template, row):
+    _check_media('kto', row)
     # Decided per row, not from the dataset's columns: a streamed dataset reports none.
     if row.get('label') is not None:
         return [encode_kto(template, row)]
@@ -105,6 +122,7 @@ def _kto(template, row):
 
 
 def _prompt_only(kind: str, template, row):
+    _check_media(kind, row)
     messages = prompt_messages(row)
     prompt_ids = encode_prompt(template, {**row, 'messages': messages})  # too long: fails early, counted
     if kind == 'ppo':

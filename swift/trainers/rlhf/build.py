@@ -94,6 +94,13 @@ def _grpo_kwargs(args, template, reward_model=None, reward_tokenizer=None) -> Di
             'log_completions_file': args.log_completions}
 
 
+def _dpo_media_collator(template):
+    from trl.trainer.dpo_trainer import DataCollatorForPreference
+    from swift.utils import pad_token_id
+    from .preference import MediaPreferenceCollator
+    return MediaPreferenceCollator(DataCollatorForPreference(pad_token_id=pad_token_id(template.tokenizer)), template)
+
+
 def build_rlhf_trainer(args, model, template, train_dataset, val_dataset, overrides: Dict[str, Any], callbacks,
                        optimizers: Callable[[Any], tuple], ref_model=None, reward_model=None,
                        reward_tokenizer: Optional[Any] = None):
@@ -103,6 +110,9 @@ def build_rlhf_trainer(args, model, template, train_dataset, val_dataset, overri
         extra = _grpo_kwargs(args, template, reward_model, reward_tokenizer)
     else:
         extra = {'ref_model': ref_model} if ref_model is not None else {}
+    if args.rlhf_type == 'dpo' and getattr(template, 'processor', None) is not None and \
+            getattr(template.tokenizer.model_meta, 'is_multimodal', False):
+        extra['data_collator'] = _dpo_media_collator(template)
     return trainer_cls(
         model=model, args=config, train_dataset=train_dataset, eval_dataset=val_dataset,
         processing_class=template.tokenizer, callbacks=callbacks, swift_args=args, optimizers=optimizers(config),

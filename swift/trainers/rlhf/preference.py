@@ -13,6 +13,24 @@ from trl import RewardTrainer as HfRewardTrainer
 from .mixin import SwiftMixin
 
 
+class MediaPreferenceCollator:
+    """trl's preference collator plus the prompts' images: trl stacks every chosen sequence, then every rejected
+    one, so each row's media tensors appear twice in that order; mm_token_type_ids come from the processor."""
+
+    def __init__(self, base, template):
+        self.base, self.template = base, template
+
+    def __call__(self, examples):
+        import torch
+        from swift.template.multimodal import collate_media
+        out = self.base(examples)
+        collate_media(list(examples) * 2, out, 'right', with_types=False)
+        processor = self.template.processor
+        if 'image_grid_thw' in out or 'video_grid_thw' in out:
+            out['mm_token_type_ids'] = torch.tensor(processor.create_mm_token_type_ids(out['input_ids'].tolist()))
+        return out
+
+
 class DPOTrainer(SwiftMixin, HfDPOTrainer):
     """Rows: prompt_ids, chosen_ids, rejected_ids (trl's processed format)."""
 
