@@ -5,7 +5,7 @@ template's collator does for training; the decode steps after it are text-only (
 tokens). Models with multimodal RoPE (Qwen2-VL: `get_rope_index`) get their 3-D prefill positions from the model's
 own function; the next text position of a row is then one past its last position.
 """
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import torch
 
@@ -50,10 +50,11 @@ def media_inputs(rows: List[Dict[str, torch.Tensor]], dtype: torch.dtype, device
 
 
 def mrope_positions(rope_index, ids: torch.Tensor, mask: torch.Tensor, media: Dict[str, torch.Tensor],
-                    media_ids: Dict[int, int]) -> Optional[torch.Tensor]:
+                    media_ids: Dict[int, int]) -> torch.Tensor:
     """[3, batch, length] positions from the model's get_rope_index (left padding masked out)."""
-    positions, _ = rope_index(ids, mm_token_type_ids=mm_token_types(ids, media_ids), image_grid_thw=media.get('image_grid_thw'),
-                              video_grid_thw=media.get('video_grid_thw'), attention_mask=mask)
+    positions, _ = rope_index(ids, mm_token_type_ids=mm_token_types(ids, media_ids),
+                              image_grid_thw=media.get('image_grid_thw'), video_grid_thw=media.get('video_grid_thw'),
+                              attention_mask=mask)
     return positions
 
 

@@ -1,59 +1,50 @@
 """Images and videos in chat requests: OpenAI content parts -> the canonical row (`<image>` / `<video>` tags in
 the text, the decoded media in `images` / `videos`).
 
-Accepted parts: {"type": "text"}, {"type": "image_url", "image_url": {"url": ...}} (OpenAI), {"type": "image",
-"image": ...} (ms-swift), and the same for video_url / video. A url is a data URL, a local path or a file:// URL;
-remote http(s) URLs are refused (this server does not fetch from the network). Every image is decoded here, so an
+Accepted parts (read by swift/dataset/media.py, as in data files): {"type": "text"}, {"type": "image_url",
+"image_url": {"url": ...}} (OpenAI), {"type": "image", "image": ...} (ms-swift), and the same for video_url / video.
+A url is a data URL, a local path or a file:// URL; remote http(s) URLs are refused (this server does not fetch
+from the network). Every image is decoded here, so an
 undecodable or over-large one answers 400 before the engine sees the request.
 """
 import os
-from typing import Any, Dict, List, Tuple
+from typing import Any, List, Tuple
 from urllib.parse import unquote, urlparse
 
 from .server_protocol import OpenAIError
 
-MEDIA = {'image': 'image', 'image_url': 'image', 'video': 'video', 'video_url': 'video'}
 # PIL's decompression-bomb threshold (Image.MAX_IMAGE_PIXELS): larger images are refused, not decoded
 MAX_IMAGE_PIXELS = 89_478_485
 
 
 def split_media(messages: List[Any], max_bytes: int) -> Tuple[List[Any], List[Any], List[str]]:
-    """Messages with content parts -> (messages with text content and tags, decoded images, video refs)."""
+    """Messages with content parts -> (messages with text content and tags, decoded images, video refs). The parts
+    are read by the dataset layer (as in data files); the server checks and decodes each reference."""
+    from swift.dataset.media import content_parts_text
     images, videos, out = [], [], []
     for i, message in enumerate(messages):
         content = message.get('content') if isinstance(message, dict) else None
-        if not isinstance(content, list) or all(_part_type(p) == 'text' for p in content):
+        if not isinstance(content, list):
             out.append(message)
             continue
-        texts = []
-        for j, part in enumerate(content):
+        media = []
+        try:
+            text = content_parts_text(content, media)
+        except Exception as e:  # noqa: BLE001 - RowError: one line saying what is wrong with the part
+            raise OpenAIError(400, f'messages[{i}]: {e}.', param=f'messages.{i}') from None
+        slots = [j for j, p in enumerate(content) if p.get('type') != 'text' and 'text' not in p]
+        for (kind, ref), j in zip(media, slots):
             where = f'messages.{i}.content.{j}'
-            kind = _part_type(part)
-            if kind == 'text':
-                texts.append(str(part.get('text') or ''))
-            elif kind in MEDIA:
-                ref = _reference(part, kind, where, max_bytes)
-                if MEDIA[kind] == 'image':
-                    images.append(decode_image(ref, where))
-                    texts.append('<image>')
-                else:
-                    videos.append(ref)
-                    texts.append('<video>')
+            ref = _reference(ref, kind, where, max_bytes)
+            if kind == 'image':
+                images.append(decode_image(ref, where))
             else:
-                raise OpenAIError(400, f'`{where}`: unsupported content part type {kind!r}; use text, image_url '
-                                  'or video_url.', param=where)
-        out.append({**message, 'content': ''.join(texts)})
+                videos.append(ref)
+        out.append({**message, 'content': text})
     return out, images, videos
 
 
-def _part_type(part: Any) -> Any:
-    return part.get('type') if isinstance(part, dict) else None
-
-
-def _reference(part: Dict[str, Any], kind: str, where: str, max_bytes: int) -> str:
-    value = part.get(kind)
-    if isinstance(value, dict):
-        value = value.get('url')
+def _reference(value: Any, kind: str, where: str, max_bytes: int) -> str:
     if not isinstance(value, str) or not value:
         raise OpenAIError(400, f'`{where}`: {kind} needs a url (a data URL or a local path).', param=where)
     if value.startswith(('http://', 'https://')):
@@ -71,22 +62,28 @@ def _reference(part: Dict[str, Any], kind: str, where: str, max_bytes: int) -> s
 
 
 def decode_image(ref: str, where: str):
-    """The decoded RGB image, or a 400 naming the part."""
-    from PIL import Image
+    """The decoded RGB image, or a 400 naming the part; the size is checked from the header, before decoding."""
     from swift.template.vision import load_image
     try:
-        image = load_image(ref)
-        width, height = image.size
-        if width * height > MAX_IMAGE_PIXELS:
-            raise OpenAIError(400, f'`{where}`: the image is {width}x{height} pixels, more than {MAX_IMAGE_PIXELS}; '
-                              'send a smaller image.', param=where)
-        image.load()
+        _check_pixels(ref, where)
+        return load_image(ref)
     except OpenAIError:
         raise
-    except (Exception, Image.DecompressionBombWarning) as e:  # noqa: BLE001 - any decoder failure is bad input
+    except Exception as e:  # noqa: BLE001 - any decoder failure is bad input
         reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
-        raise OpenAIError(400, f'`{where}`: the image cannot be decoded ({reason}).', param=where) from None
-    return image
+        raise OpenAIError(400, f'`{where}`: the image cannot be decoded ({reason.rstrip(".")}).', param=where) from None
+
+
+def _check_pixels(ref: str, where: str) -> None:
+    import base64
+    import io
+    from PIL import Image
+    data = base64.b64decode(ref.split(',', 1)[1]) if ref.startswith('data:') else None
+    with Image.open(io.BytesIO(data) if data is not None else ref) as image:  # reads the header only
+        width, height = image.size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise OpenAIError(400, f'`{where}`: the image is {width}x{height} pixels, more than {MAX_IMAGE_PIXELS}; send '
+                          'a smaller image.', param=where)
 
 
 def request_media(req, images: List[Any], videos: List[str], max_bytes: int) -> Tuple[List[Any], List[str]]:
@@ -95,8 +92,7 @@ def request_media(req, images: List[Any], videos: List[str], max_bytes: int) -> 
     if (req.images and images) or (req.videos and videos):
         raise OpenAIError(400, 'Send media either as content parts or in the top-level `images` / `videos` '
                           'fields, not both.', param='images' if req.images and images else 'videos')
-    head_images = [decode_image(_reference({'image': ref}, 'image', f'images.{i}', max_bytes), f'images.{i}')
+    head_images = [decode_image(_reference(ref, 'image', f'images.{i}', max_bytes), f'images.{i}')
                    for i, ref in enumerate(req.images or [])]
-    head_videos = [_reference({'video': ref}, 'video', f'videos.{i}', max_bytes)
-                   for i, ref in enumerate(req.videos or [])]
+    head_videos = [_reference(ref, 'video', f'videos.{i}', max_bytes) for i, ref in enumerate(req.videos or [])]
     return head_images + images, head_videos + videos

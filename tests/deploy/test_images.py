@@ -77,14 +77,28 @@ def test_bad_images_are_one_line_400s(vl_server, url, status, needle):
     assert body['error']['param'] == 'messages.0.content.0'
 
 
+def _png_header_only(width, height) -> bytes:
+    """A PNG whose header claims width x height pixels (a decompression bomb's shape, without the data)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+    ihdr = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)
+    return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', ihdr) + chunk(b'IDAT', zlib.compress(b'')) + chunk(b'IEND', b'')
+
+
 def test_other_part_types_and_oversized_files(vl_server):
     server, root = vl_server
     code, body = _post(server, [{'type': 'input_audio', 'input_audio': {'data': ''}}])
-    assert code == 400 and 'unsupported content part type' in body['error']['message']
+    assert code == 400 and 'unsupported content part' in body['error']['message']
     big = root / 'big.bmp'
     Image.new('RGB', (300, 300), 'green').save(big)  # ~270 kB > --max_request_bytes
     code, body = _post(server, [{'type': 'image', 'image': str(big)}, {'type': 'text', 'text': 'hi'}])
     assert code == 413 and '--max_request_bytes' in body['error']['message']
+    bomb = _data_url(_png_header_only(20000, 20000))
+    code, body = _post(server, [{'type': 'image_url', 'image_url': {'url': bomb}}, {'type': 'text', 'text': 'hi'}])
+    assert code == 400 and '20000x20000 pixels' in body['error']['message']
     code, body = _post(server, '<image><image>two tags, no images')
     assert code == 400 and 'images' in body['error']['message']
 
