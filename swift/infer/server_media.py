@@ -79,11 +79,14 @@ def _check_pixels(ref: str, where: str) -> None:
     import io
     from PIL import Image
     data = base64.b64decode(ref.split(',', 1)[1]) if ref.startswith('data:') else None
-    with Image.open(io.BytesIO(data) if data is not None else ref) as image:  # reads the header only
-        width, height = image.size
-    if width * height > MAX_IMAGE_PIXELS:
-        raise OpenAIError(400, f'`{where}`: the image is {width}x{height} pixels, more than {MAX_IMAGE_PIXELS}; send '
-                          'a smaller image.', param=where)
+    try:
+        with Image.open(io.BytesIO(data) if data is not None else ref) as image:  # reads the header only
+            pixels = image.size[0] * image.size[1]
+    except Image.DecompressionBombError:  # PIL's own refusal, at twice the limit
+        pixels = None
+    if pixels is None or pixels > MAX_IMAGE_PIXELS:
+        raise OpenAIError(400, f'`{where}`: the image has more than {MAX_IMAGE_PIXELS} pixels; send a smaller '
+                          'image.', param=where)
 
 
 def request_media(req, images: List[Any], videos: List[str], max_bytes: int) -> Tuple[List[Any], List[str]]:

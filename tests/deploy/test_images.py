@@ -28,7 +28,7 @@ def vl_server(tmp_path_factory):
     proc = DeployProcess(['--model', 'swift/tiny-llava', '--api_key', API_KEY, '--served_model_name', 'tiny-vl',
                           '--max_batch_size', '4', '--max_request_bytes', str(MAX_BYTES)], str(root / 'server.log'))
     try:
-        proc.wait_ready()
+        proc.wait_ready(timeout=240)  # the vision model loads more modules than the text one
         yield proc, root
     finally:
         code = proc.stop()
@@ -98,7 +98,10 @@ def test_other_part_types_and_oversized_files(vl_server):
     assert code == 413 and '--max_request_bytes' in body['error']['message']
     bomb = _data_url(_png_header_only(20000, 20000))
     code, body = _post(server, [{'type': 'image_url', 'image_url': {'url': bomb}}, {'type': 'text', 'text': 'hi'}])
-    assert code == 400 and '20000x20000 pixels' in body['error']['message']
+    assert code == 400 and 'more than 89478485 pixels' in body['error']['message']
+    bomb = _data_url(_png_header_only(10000, 9000))  # between PIL's warning and error thresholds
+    code, body = _post(server, [{'type': 'image', 'image': bomb}, {'type': 'text', 'text': 'hi'}])
+    assert code == 400 and 'more than 89478485 pixels' in body['error']['message']
     code, body = _post(server, '<image><image>two tags, no images')
     assert code == 400 and 'images' in body['error']['message']
 
