@@ -36,13 +36,17 @@ def create_multimodal_optimizer(args, model, training_args):
         if param.requires_grad:
             part = part_of(_base_name(name), parts) or 'llm'
             groups.setdefault((part, name in decay), []).append(param)
+    trained = sorted({part for part, _ in groups})
+    for part, flag in (('vit', 'vit_lr'), ('aligner', 'aligner_lr')):
+        if getattr(args, flag) is not None and part not in trained:
+            raise ArgumentError(f'--{flag} {getattr(args, flag)}: nothing of the {part} part trains (it is frozen: '
+                                f'--freeze_{part} true by default); add --freeze_{part} false or drop --{flag}.')
     optimizer_cls, kwargs = Trainer.get_optimizer_cls_and_kwargs(training_args, model)
     kwargs.pop('lr', None)
     order = ('llm', 'aligner', 'vit')  # the LLM's group first: the logged learning_rate is group 0's
     param_groups = [{'params': params, 'lr': lrs[part], 'weight_decay': training_args.weight_decay if wd else 0.}
                     for (part, wd), params in sorted(groups.items(), key=lambda kv: (order.index(kv[0][0]),
                                                                                      not kv[0][1]))]
-    trained = sorted({part for part, _ in groups})
     logger.info('learning rates: ' + ', '.join(f'{p} {lrs[p]:g}' for p in trained) + ' (frozen parts have none)')
     return optimizer_cls(param_groups, lr=training_args.learning_rate, **kwargs)
 
