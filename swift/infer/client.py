@@ -83,7 +83,7 @@ def media_messages(messages: List[dict], images: list) -> List[dict]:
     tags = sum(m.get('content').count('<image>') for m in messages if isinstance(m.get('content'), str))
     if tags and tags != len(images):
         raise SwiftError(f'The request has {len(images)} images but {tags} <image> tags; give one tag per image.')
-    urls, out = iter([_data_url(ref) for ref in images]), []
+    urls, out = iter([to_data_url(ref) for ref in images]), []
     first_user = next((i for i, m in enumerate(messages) if m.get('role') == 'user'), None)
     for i, m in enumerate(messages):
         text = m.get('content')
@@ -98,7 +98,7 @@ def media_messages(messages: List[dict], images: list) -> List[dict]:
     return out
 
 
-def _data_url(ref) -> str:
+def to_data_url(ref) -> str:
     import base64
     import io
     if isinstance(ref, str) and ref.startswith('data:'):

@@ -304,6 +304,9 @@ def _chat(engine, request, config, stdout) -> str:
 def _result_row(row, request, reference, response) -> Dict[str, Any]:
     choice = response.choices[0]
     out = {k: v for k, v in row.items() if k not in ('messages', 'tools')}
+    if out.get('images'):  # PIL images or datasets.Image bytes -> data URLs, so the result line is JSON
+        from swift.infer.client import to_data_url
+        out['images'] = [ref if isinstance(ref, str) else to_data_url(ref) for ref in out['images']]
     out['messages'] = request.messages
     if request.tools:
         out['tools'] = request.tools

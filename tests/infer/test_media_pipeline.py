@@ -52,3 +52,16 @@ def test_interactive_asks_for_each_image_path(tmp_path):
     assert out.count('Input an image path <<< ') == 4
     errors = [line for line in out.splitlines() if '[ERROR]' in line]
     assert len(errors) == 1 and '/no/such/file.png' in errors[0]
+
+
+def test_result_rows_with_decoded_images_are_json():
+    from swift.infer import InferRequest
+    from swift.infer.protocol import (ChatCompletionResponse, ChatCompletionResponseChoice, ChatMessage,
+                                      UsageInfo)
+    from swift.pipelines.infer import _result_row
+    image = Image.new('RGB', (4, 4), 'red')
+    row = {'messages': [{'role': 'user', 'content': '<image>?'}], 'images': [image, 'a.png']}
+    response = ChatCompletionResponse('m', [ChatCompletionResponseChoice(0, ChatMessage('assistant', 'red'), 'stop')],
+                                      UsageInfo())
+    out = json.loads(json.dumps(_result_row(row, InferRequest(row['messages']), None, response)))
+    assert out['images'][0].startswith('data:image/png;base64,') and out['images'][1] == 'a.png'
