@@ -3,7 +3,12 @@
 One loop for every training command: `swift sft/pt` encode a row into input_ids/labels, `swift rlhf` passes an
 algorithm-specific row encoder (swift/template/rlhf.py) that may turn one row into several encoded rows.
 """
+import contextlib
+import gc
+import itertools
+import os
 import random
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -12,6 +17,8 @@ import numpy as np
 import torch
 
 from swift.utils import DatasetError, TemplateError
+
+from .shards import ShardWriter, load_shards, shard_dir
 
 ENCODED_COLUMNS = ('input_ids', 'labels', 'loss_scale', 'length')
 # What a multimodal template adds (swift/template/multimodal.py), kept when present.
@@ -31,7 +38,7 @@ def _columns(encoded: Dict[str, Any]):
     """[the encoded row's columns], or the error of a row with no supervised token (e.g. the prompt alone
     fills --max_length under --truncation_strategy right): it would train on nothing."""
     labels = encoded.get('labels')
-    if labels is not None and all(t == -100 for t in labels):
+    if labels is not None and labels.count(-100) == len(labels):
         return NoSupervisedTokensError('no supervised token left after truncation: the row would train on nothing '
                                        '(raise --max_length or use --truncation_strategy left)')
     out = {k: encoded.get(k) for k in ENCODED_COLUMNS}
@@ -54,6 +61,7 @@ def sft_encoder(template) -> RowEncoder:
     def batch(rows):
         return [e if isinstance(e, TemplateError) else _columns(e) for e in template.encode_batch(rows)]
     encode.batch = batch
+    encode.columns = ENCODED_COLUMNS  # fixed columns: streamed to Arrow shards (swift/dataset/shards.py)
     return encode
 
 
@@ -159,33 +167,62 @@ def encode_dataset(dataset, template, *, num_proc: int = 1, strict: bool = False
     if isinstance(dataset, hf_datasets.IterableDataset):
         return _encode_streaming(dataset, encoder, strict, keep_length)
     from .parallel import map_chunks
-    results = map_chunks(list(range(len(dataset))), _encode_chunk, num_proc,
-                         {'dataset': dataset, 'encoder': encoder, 'strict': strict, 'keep_length': keep_length})
-    stats, rows = EncodeStats(rows_in=len(dataset)), []
-    for chunk_rows, chunk_stats in results:
-        rows += chunk_rows
+    state = {'dataset': dataset, 'encoder': encoder, 'strict': strict, 'keep_length': keep_length}
+    if getattr(encoder, 'columns', None):
+        state['dir'] = tempfile.mkdtemp(dir=shard_dir())
+    results = map_chunks(list(range(len(dataset))), _encode_chunk, num_proc, state)
+    stats = EncodeStats(rows_in=len(dataset))
+    for _, chunk_stats in results:
         stats.rows_kept += chunk_stats.rows_kept
         stats.lengths += chunk_stats.lengths
         for reason, n in chunk_stats.dropped.items():
             stats.dropped[reason] = stats.dropped.get(reason, 0) + n
-    if not rows:
+    if not stats.rows_kept:
         raise DatasetError(f'No row could be encoded: {stats}'.replace('\n', '; '))
-    return _to_dataset(rows), stats
+    if 'dir' in state:
+        return load_shards([out for out, _ in results]), stats
+    return _to_dataset([row for rows, _ in results for row in rows]), stats
 
 
-def _encode_chunk(indices: List[int], state: Dict[str, Any]) -> Tuple[List[dict], EncodeStats]:
-    stats, rows, encoder = EncodeStats(), [], state['encoder']
+class _Rows(list):
+    """Encoded rows kept in memory (encoders whose columns are not fixed)."""
+    add = list.append
+
+    def close(self):
+        return self
+
+
+def _encode_chunk(indices: List[int], state: Dict[str, Any]) -> Tuple[Any, EncodeStats]:
+    """(shard or rows, stats) of the rows at `indices`; sft/pt rows go to an Arrow shard as they are encoded."""
+    stats, encoder = EncodeStats(), state['encoder']
     dataset, strict, keep_length = state['dataset'], state['strict'], state['keep_length']
+    out = _Rows()
+    if 'dir' in state:
+        columns = [c for c in encoder.columns if keep_length or c != 'length']
+        out = ShardWriter(os.path.join(state['dir'], f'{indices[0]:012d}.arrow'), columns)
     batch = getattr(encoder, 'batch', None)
-    if batch is None:
-        for index in indices:
-            rows += encode_row(encoder, dataset[index], stats, strict, f'row {index + 1}', keep_length)
-        return rows, stats
     for start in range(0, len(indices), _BATCH_ROWS):
         part = indices[start:start + _BATCH_ROWS]
-        for index, result in zip(part, batch(_rows(dataset, part))):
-            rows += encode_row(_given(result), None, stats, strict, f'row {index + 1}', keep_length)
-    return rows, stats
+        with _gc_paused():
+            rows = _rows(dataset, part)
+            row_encoders = map(_given, batch(rows)) if batch else itertools.repeat(encoder)
+            for index, row, row_encoder in zip(part, rows, row_encoders):
+                for encoded in encode_row(row_encoder, row, stats, strict, f'row {index + 1}', keep_length):
+                    out.add(encoded)
+    return out.close(), stats
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """No cyclic GC inside one batch: encoding allocates many small acyclic objects, and each collection would
+    walk every live object (the pre-token cache included); the collector runs again between batches."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _rows(dataset, indices: List[int]) -> List[Dict[str, Any]]:

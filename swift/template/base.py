@@ -8,7 +8,7 @@ from swift.utils import TemplateError, pad_token_id
 from .collator import pad_batch
 from .constant import ContextType
 from .loss_scale import all_loss_scale, get_loss_scale
-from .render import fill, merge, to_text, token_values, tokenize, tokenize_batch
+from .render import Runs, cut_runs, fill, labels_of, merge, to_text, token_values, tokenize, tokenize_batch
 from .tools import forced_call_prefix, format_tools, get_agent_format, load_calls, parse_tools
 from .turns import Round, split_messages
 
@@ -85,9 +85,9 @@ class Template:
                                 'or videos; train a multimodal model (e.g. --model swift/tiny-qwen2-vl).')
         return messages
 
-    def _encode_media(self, row: Dict[str, Any], input_ids: List[int], weights: List[float]):
-        """(input_ids, weights, extra encoded keys) after the media of the row are expanded; none here."""
-        return input_ids, weights, {}
+    def _encode_media(self, row: Dict[str, Any], input_ids: List[int], runs: Runs):
+        """(input_ids, runs, extra encoded keys) after the media of the row are expanded; none here."""
+        return input_ids, runs, {}
 
     def _resolve_system(self, system: Optional[str], tools) -> Optional[str]:
         """Row system > --system > TemplateMeta.default_system; tools are rendered into it."""
@@ -201,8 +201,8 @@ class Template:
     def encode(self, row: Dict[str, Any], mode: Optional[str] = None) -> Dict[str, Any]:
         mode = mode or self.mode
         _check_choice('mode', mode, MODES)
-        input_ids, weights, extra = self._encode_media(row, *tokenize(self._pieces(row, mode), self.tokenizer))
-        return self._finish(input_ids, weights, mode, extra)
+        input_ids, runs, extra = self._encode_media(row, *tokenize(self._pieces(row, mode), self.tokenizer))
+        return self._finish(input_ids, runs, mode, extra)
 
     def encode_batch(self, rows: List[Dict[str, Any]],
                      mode: Optional[str] = None) -> List[Union[Dict[str, Any], TemplateError]]:
@@ -224,51 +224,53 @@ class Template:
                 if isinstance(p, TemplateError):
                     out.append(p)
                     continue
-                input_ids, weights, extra = self._encode_media(row, *next(tokenized))
-                out.append(self._finish(input_ids, weights, mode, extra))
+                input_ids, runs, extra = self._encode_media(row, *next(tokenized))
+                out.append(self._finish(input_ids, runs, mode, extra))
             except TemplateError as error:
                 out.append(error)
         return out
 
-    def _finish(self, input_ids: List[int], weights: List[float], mode: str,
+    def _finish(self, input_ids: List[int], runs: Runs, mode: str,
                 extra: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        """bos, truncation and labels of a tokenized row (`extra`: media keys from _encode_media)."""
+        """bos, truncation and labels of a tokenized row (`runs`: its per-token weights, run-length coded;
+        `extra`: media keys from _encode_media)."""
         extra = extra or {}
         if self.template_meta.auto_add_bos:
             n = len(input_ids)
-            input_ids, weights = self._add_bos(input_ids, weights)
+            input_ids, runs = self._add_bos(input_ids, runs)
             if 'mm_token_type_ids' in extra and len(input_ids) != n:
                 extra['mm_token_type_ids'] = [0] * (len(input_ids) - n) + list(extra['mm_token_type_ids'])
         if extra and self.max_length is not None and len(input_ids) > self.max_length:
             raise MaxLengthError(f'Encoded length {len(input_ids)} (with image tokens) exceeds max_length '
                                  f'{self.max_length}; a row with images is never truncated: raise --max_length or '
                                  'lower --max_pixels / MAX_PIXELS.')
-        input_ids, weights = self._truncate(input_ids, weights)
+        input_ids, runs = self._truncate(input_ids, runs)
         encoded = {'input_ids': input_ids, 'length': len(input_ids), **extra}
         if mode != 'infer':
-            encoded['labels'] = [t if w > 0 else -100 for t, w in zip(input_ids, weights)]
-            encoded['loss_scale'] = None if all(w in (0., 1.) for w in weights) else weights
+            encoded['labels'] = labels_of(input_ids, runs)
+            binary = all(w in (0., 1.) for _, w in runs)
+            encoded['loss_scale'] = None if binary else [w for count, w in runs for _ in range(count)]
         return encoded
 
-    def _add_bos(self, input_ids: List[int], weights: List[float]):
+    def _add_bos(self, input_ids: List[int], runs: Runs):
         """Prepend what the tokenizer itself adds in front of text (its bos), unless already there."""
         if self._bos_head is None:
             self._bos_head = self.tokenizer('', add_special_tokens=True)['input_ids']
         head = self._bos_head
         if not head or input_ids[:len(head)] == head:
-            return input_ids, weights
-        return head + input_ids, [0.] * len(head) + weights
+            return input_ids, runs
+        return head + input_ids, [(len(head), 0.)] + runs
 
-    def _truncate(self, input_ids: List[int], weights: List[float]):
+    def _truncate(self, input_ids: List[int], runs: Runs):
         n, limit = len(input_ids), self.max_length
         if limit is None or n <= limit:
-            return input_ids, weights
+            return input_ids, runs
         if self.truncation_strategy == 'delete':
             raise MaxLengthError(f'Encoded length {n} exceeds max_length {limit}; raise --max_length or set '
                                  '--truncation_strategy left/right.')
         if self.truncation_strategy == 'left':
-            return input_ids[-limit:], weights[-limit:]
-        return input_ids[:limit], weights[:limit]
+            return input_ids[-limit:], cut_runs(runs, n - limit, n)
+        return input_ids[:limit], cut_runs(runs, 0, limit)
 
     def data_collator(self, batch: List[Dict[str, Any]], padding_to: Optional[int] = None) -> Dict[str, Any]:
         """Pad to the longest row: right in training (or `padding_side`), left for inference."""

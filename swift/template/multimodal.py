@@ -78,13 +78,13 @@ class VisionTemplate(Template):
                 if isinstance(m.get('content'), str) else m for m in messages]
 
     # ----- tokens -----
-    def _encode_media(self, row: Dict[str, Any], input_ids: List[int], weights: List[float]):
+    def _encode_media(self, row: Dict[str, Any], input_ids: List[int], runs: List[Tuple[int, float]]):
         images, videos = media_list(row, 'images'), media_list(row, 'videos')
         if self.processor is None:
             if images or videos:
                 raise TemplateError(f'Template {self.template_meta.template_type!r} got a tokenizer without the '
                                     'model\'s processor; load it with swift.model.get_model_tokenizer.')
-            return input_ids, weights, {}
+            return input_ids, runs, {}
         extra: Dict[str, Any] = {}
         replacements: Dict[int, List[List[int]]] = {}
         if images:
@@ -97,9 +97,9 @@ class VisionTemplate(Template):
             extra.update(processed)
             replacements[self.processor.video_token_id] = [
                 self._ids(self.processor.replace_video_token(processed, video_idx=i)) for i in range(len(videos))]
-        input_ids, weights = _expand(input_ids, weights, replacements)
+        input_ids, weights = _expand(input_ids, [w for count, w in runs for _ in range(count)], replacements)
         extra['mm_token_type_ids'] = self.processor.create_mm_token_type_ids([input_ids])[0]
-        return input_ids, weights, extra
+        return input_ids, _runs(weights), extra
 
     def _ids(self, text: str) -> List[int]:
         return self.tokenizer(text, add_special_tokens=False)['input_ids']
@@ -192,6 +192,17 @@ def _expand(input_ids: List[int], weights: List[float],
     if any(used[t] != len(v) for t, v in replacements.items()):
         raise ImageError('the rendered text lost some image/video placeholders', reason='media tag count mismatch')
     return ids_out, weights_out
+
+
+def _runs(weights: List[float]) -> List[Tuple[int, float]]:
+    """Per-token weights, run-length coded (the template's `Runs`)."""
+    out: List[Tuple[int, float]] = []
+    for w in weights:
+        if out and out[-1][1] == w:
+            out[-1] = (out[-1][0] + 1, w)
+        else:
+            out.append((1, w))
+    return out
 
 
 def _as_tensor(value, dtype=None) -> torch.Tensor:
