@@ -39,7 +39,8 @@ def build_vl_config(arch: str, tokenizer, text_config: Dict[str, Any]):
     ids = {name: tokenizer.convert_tokens_to_ids(tok) for name, tok in (
         ('image_token_id', '<|image_pad|>'), ('video_token_id', '<|video_pad|>'),
         ('vision_start_token_id', '<|vision_start|>'), ('vision_end_token_id', '<|vision_end|>'))}
-    text = {**text_config, 'vocab_size': len(tokenizer), 'bos_token_id': tokenizer.convert_tokens_to_ids('<|endoftext|>'),
+    text = {**text_config, 'vocab_size': len(tokenizer),
+            'bos_token_id': tokenizer.convert_tokens_to_ids('<|endoftext|>'),
             'eos_token_id': tokenizer.eos_token_id, 'pad_token_id': tokenizer.pad_token_id,
             'rope_parameters': {'rope_type': 'default', 'rope_theta': text_config['rope_theta'],
                                 'mrope_section': [4, 6, 6]}}  # sums to head_dim / 2 = 16
@@ -60,7 +61,8 @@ def build_processor(arch: str, tokenizer):
                                                patch_size=TINY_VISION['patch_size'],
                                                merge_size=TINY_VISION['spatial_merge_size'],
                                                temporal_patch_size=TINY_VISION['temporal_patch_size'])
-    return build(getattr(transformers, VL_ARCHS[arch]['processor']), image_processor, tokenizer, tokenizer.chat_template)
+    processor_cls = getattr(transformers, VL_ARCHS[arch]['processor'])
+    return build(processor_cls, image_processor, tokenizer, tokenizer.chat_template)
 
 
 def make_vl_model_dir(path: str, arch: str, tokenizer, text_config: Dict[str, Any], init_weights) -> None:

@@ -81,8 +81,8 @@ def test_tag_count_mismatch_and_text_template_refusal(vl_tokenizer):
         template.encode(row)
     text_template = get_template('qwen2_5', vl_tokenizer)
     with pytest.raises(TemplateError, match='text-only'):
-        text_template.encode({**row, 'messages': [{'role': 'user', 'content': 'x'},
-                                                   {'role': 'assistant', 'content': 'y'}]})
+        text_row = {**row, 'messages': [{'role': 'user', 'content': 'x'}, {'role': 'assistant', 'content': 'y'}]}
+        text_template.encode(text_row)
 
 
 def test_collator_batches_mixed_rows_and_model_runs(vl_model_tokenizer):
@@ -107,3 +107,16 @@ def test_collator_batches_mixed_rows_and_model_runs(vl_model_tokenizer):
         full = model(**batch).logits[2, :single['input_ids'].shape[1]]
         alone = model(**single).logits[0]
     assert torch.allclose(full, alone, atol=1e-4)
+
+
+@pytest.mark.skipif(__import__('importlib').util.find_spec('torchvision') is not None,
+                    reason='with torchvision the processor has its video processor')
+def test_videos_without_torchvision_fail_per_row_in_one_line(vl_tokenizer):
+    from swift.template.vision import ImageError
+    template = get_template('qwen2_vl', vl_tokenizer)
+    row = {'messages': [{'role': 'user', 'content': '<video>What happens?'}, {'role': 'assistant', 'content': 'x'}],
+           'videos': [[RED, BLUE]]}
+    with pytest.raises(ImageError, match='videos need torchvision') as info:
+        template.encode(row)
+    assert info.value.reason == 'videos need torchvision'
+    assert '<|vision_start|><|video_pad|><|vision_end|>What happens?' in template.render_text(row, mode='infer')

@@ -53,7 +53,8 @@ def test_lora_trains_llm_only_and_reloads_identically(tmp_path):
 
 def test_full_training_with_vit_and_aligner_learning_rates(tmp_path):
     result = sft_main(COMMON + ['--max_steps', '2', '--train_type', 'full', '--freeze_vit', 'false',
-                                '--freeze_aligner', 'false', '--learning_rate', '1e-4', '--vit_lr', '1e-3', '--aligner_lr', '2e-3',
+                                '--freeze_aligner', 'false', '--learning_rate', '1e-4', '--vit_lr', '1e-3',
+                                '--aligner_lr', '2e-3',
                                 '--output_dir', str(tmp_path)])
     trainer = result['trainer']
     model = trainer.model
