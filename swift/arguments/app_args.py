@@ -37,8 +37,8 @@ class AppGroup:
 class AppArguments(AppGroup, WebUIArguments, DeployArguments):
     """A Gradio chat page in front of a model or an OpenAI-compatible server."""
     rejected_fields = {**{name: _NO_SERVER for name in _SERVER_ONLY},
-                       'is_multimodal': 'not supported: no multimodal model type is registered in this version; '
-                                        'drop it to chat with text.'}
+                       'is_multimodal': 'not supported: the chat page has no image upload in this version (images '
+                                        'work with swift infer and swift deploy); drop it to chat with text.'}
 
     @classmethod
     def rejections(cls):

@@ -93,9 +93,14 @@ def trained_chat_template(adapters: List[str]) -> Optional[str]:
 
 
 def save_model_dir(model, tokenizer, output_dir: str, max_shard_size: str = '5GB') -> None:
-    """Sharded safetensors, config, generation config, tokenizer and chat template."""
+    """Sharded safetensors, config, generation config, tokenizer and chat template (and a vision model's
+    processor: image processor settings, its chat template)."""
     os.makedirs(output_dir, exist_ok=True)
     model.save_pretrained(output_dir, max_shard_size=max_shard_size)
+    processor = getattr(tokenizer, 'processor', None)
+    if processor is not None:
+        processor.chat_template = tokenizer.chat_template  # the checkpoint's, as the tokenizer's below
+        processor.save_pretrained(output_dir)
     tokenizer.save_pretrained(output_dir)
     logger.info(f'Saved the model to {output_dir}.')
 

@@ -3,6 +3,7 @@ never its own chat formatting), and the engine's cumulative outputs become our r
 import asyncio
 from typing import Dict, List, Optional
 
+from swift.utils import SwiftError
 from .assemble import Assembler, ChoiceState
 from .engine import InferEngine
 from .protocol import AdapterRequest, InferRequest, RequestConfig, UsageInfo, random_uuid
@@ -53,7 +54,7 @@ class GpuEngine(InferEngine):
         encoded = await asyncio.to_thread(self.template.encode, row, mode='infer')
         ids = encoded['input_ids']
         prefill = self.template.tool_prefill(row)  # a forced tool call's start, part of the output
-        outputs = self._generate(ids, config, adapter_request)
+        outputs = self._generate(ids, config, adapter_request, **self._media(row))
         assembler = Assembler(self.model_name, infer_request, self.tool_format, prefill, bool(config.logprobs),
                               f'chatcmpl-{random_uuid()}')
         if config.stream:
@@ -71,6 +72,16 @@ class GpuEngine(InferEngine):
                     yield chunk
         finally:
             await self._abort(assembler.request_id)
+
+    def _media(self, row) -> Dict[str, dict]:
+        """{'multi_modal_data': {'image': [PIL images]}} for a row with images (the ids already hold the expanded
+        image tokens, as the processor makes them), else {}."""
+        if row.get('videos'):
+            raise SwiftError(f'The {type(self).__name__} takes images, not videos, here; use the pt engine.')
+        if not row.get('images'):
+            return {}
+        from swift.template.vision import load_image
+        return {'multi_modal_data': {'image': [load_image(ref) for ref in row['images']]}}
 
     async def _abort(self, request_id: str) -> None:
         """Free the request in the engine when the consumer stopped early (engines that can, override)."""

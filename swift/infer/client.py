@@ -3,6 +3,7 @@
 The request's adapter name (AdapterRequest.name) is sent as the OpenAI `model` field."""
 from typing import List, Optional
 
+from swift.utils import SwiftError
 from .engine import InferEngine
 from .protocol import (AdapterRequest, ChatCompletionMessageToolCall, ChatCompletionResponse,
                        ChatCompletionResponseChoice, ChatCompletionResponseStreamChoice, ChatCompletionStreamResponse,
@@ -38,7 +39,10 @@ class InferClient(InferEngine):
         return self.models[0]
 
     def _body(self, request: InferRequest, config: RequestConfig) -> dict:
-        body = dict(messages=request.messages, max_tokens=config.max_tokens, temperature=config.temperature,
+        messages = media_messages(request.messages, request.images) if request.images else request.messages
+        if request.videos:
+            raise SwiftError('InferClient sends images only; give videos to a local engine.')
+        body = dict(messages=messages, max_tokens=config.max_tokens, temperature=config.temperature,
                     top_p=config.top_p, n=config.n, stop=config.stop or None, seed=config.seed, stream=config.stream,
                     presence_penalty=config.presence_penalty, frequency_penalty=config.frequency_penalty)
         if request.tools:
@@ -70,6 +74,39 @@ class InferClient(InferEngine):
 
     def close(self) -> None:
         super().close()
+
+
+def media_messages(messages: List[dict], images: list) -> List[dict]:
+    """`<image>` tags + images -> OpenAI content parts with data URLs (the server may be on another machine, so
+    local files travel as their bytes). Images without tags go before the first user message's text."""
+    import re
+    tags = sum(m.get('content').count('<image>') for m in messages if isinstance(m.get('content'), str))
+    if tags and tags != len(images):
+        raise SwiftError(f'The request has {len(images)} images but {tags} <image> tags; give one tag per image.')
+    urls, out = iter([to_data_url(ref) for ref in images]), []
+    first_user = next((i for i, m in enumerate(messages) if m.get('role') == 'user'), None)
+    for i, m in enumerate(messages):
+        text = m.get('content')
+        if not tags and i == first_user:
+            text = '<image>' * len(images) + (text or '')
+        if not isinstance(text, str) or '<image>' not in text:
+            out.append(m)
+            continue
+        parts = [{'type': 'image_url', 'image_url': {'url': next(urls)}} if piece == '<image>' else
+                 {'type': 'text', 'text': piece} for piece in re.split(r'(<image>)', text) if piece]
+        out.append({**m, 'content': parts})
+    return out
+
+
+def to_data_url(ref) -> str:
+    import base64
+    import io
+    if isinstance(ref, str) and ref.startswith('data:'):
+        return ref
+    from swift.template.vision import load_image
+    buf = io.BytesIO()
+    load_image(ref).save(buf, format='PNG')
+    return 'data:image/png;base64,' + base64.b64encode(buf.getvalue()).decode()
 
 
 def _tool_calls(calls) -> Optional[List[ChatCompletionMessageToolCall]]:

@@ -46,7 +46,11 @@ class LmdeployEngine(GpuEngine):
             stop_words=config.stop or None, stop_token_ids=sorted(self.end_ids), skip_special_tokens=False,
             logprobs=(config.top_logprobs or 1) if config.logprobs else None, do_sample=temperature > 0)
 
-    async def _generate(self, ids, config: RequestConfig, adapter_request):
+    async def _generate(self, ids, config: RequestConfig, adapter_request, multi_modal_data=None):
+        if multi_modal_data:
+            # lmdeploy's vision path formats the prompt with its own chat template from OpenAI messages; prompts
+            # are formatted only by our template, and its input_ids path takes no images
+            raise SwiftError('The lmdeploy engine takes text-only prompts here; serve images with vllm or pt.')
         if adapter_request is not None:
             raise SwiftError('The lmdeploy engine serves no LoRA adapters here; merge them or use vllm/pt.')
         if config.n != 1:

@@ -38,8 +38,11 @@ class _ToDict:
 # ----- requests (engine side) -----
 @dataclass
 class InferRequest(_ToDict):
-    """One conversation: OpenAI messages (roles system/user/assistant/tool) and optional OpenAI tool schemas."""
+    """One conversation: OpenAI messages (roles system/user/assistant/tool) and optional OpenAI tool schemas.
+    `images` / `videos` (paths, data URLs, bytes or PIL images) fill the `<image>` / `<video>` tags of the text."""
     messages: List[Dict[str, Any]]
+    images: List[Any] = field(default_factory=list)
+    videos: List[Any] = field(default_factory=list)
     tools: Optional[List[Dict[str, Any]]] = None
     tool_choice: Union[str, Dict[str, Any], None] = None  # 'auto', 'required' or a named function
     parallel_tool_calls: bool = True  # False: only the first tool call is returned
@@ -50,6 +53,9 @@ class InferRequest(_ToDict):
         """The canonical dataset row the template encodes."""
         messages = [{**m, 'content': m.get('content') or ''} for m in self.messages]  # content: null is allowed
         row = {'messages': messages}
+        for key in ('images', 'videos'):
+            if getattr(self, key):
+                row[key] = list(getattr(self, key))
         if self.tools:
             row['tools'] = self.tools
         if self.tool_choice not in (None, 'auto'):
@@ -256,6 +262,8 @@ class ChatCompletionRequest(_OpenAIRequest):
     continue_final_message: bool = False  # a trailing assistant message is continued (else: 400)
     logprobs: bool = False
     top_logprobs: Optional[int] = None
+    images: Optional[List[str]] = None  # ms-swift: media for the <image> tags besides content parts
+    videos: Optional[List[str]] = None
 
     def parse(self) -> Tuple[InferRequest, RequestConfig]:
         tools = None if self.tool_choice == 'none' else self.tools  # 'none': the model sees no tools

@@ -13,6 +13,7 @@ from transformers import DynamicCache
 from swift.template.collator import pad_batch
 
 from .pt_cache import HEADROOM, SlotCache, merge, num_cache_layers, supports_slots
+from .pt_media import media_inputs, media_token_ids, mrope_positions, rope_index_fn, text_prefix
 from .pt_prefix import PrefixStore, place_prefix
 from .sampling import BatchSampler
 from .utils import IncrementalDecoder, find_stop, logprob_entry
@@ -104,6 +105,8 @@ class DecodeBatch:
         self.prefixes, self.adapter = prefixes, adapter
         self.attn_impl = getattr(model.config, '_attn_implementation', None)
         self.dtype = getattr(model, 'dtype', None) or torch.float32  # of the activations the mask is added to
+        self.media_ids = media_token_ids(model)
+        self.rope_index = rope_index_fn(model) if self.media_ids else None
 
     @torch.inference_mode()
     def run(self) -> None:
@@ -147,16 +150,28 @@ class DecodeBatch:
         the cached shared prefix, if any; returns their last logits and next positions."""
         prompts = [c.job.input_ids for c in choices]
         lengths = [len(p) for p in prompts]
-        prefix = self.prefixes.lookup(self.model, self.adapter, prompts) if self.prefixes is not None else None
+        keys = [text_prefix(p, self.media_ids) for p in prompts] if self.media_ids else prompts  # KV without images
+        prefix = self.prefixes.lookup(self.model, self.adapter, keys) if self.prefixes is not None else None
         start = width - max(n - (prefix[0] if prefix else 0) for n in lengths)
         ids, mask = _left_pad(prompts, self.pad_id, self.device, width)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        positions, media = self._positions(choices, ids, mask)
         cache.valid[:, :width] = mask.bool()
         if prefix and start:
             place_prefix(cache, prefix[1], lengths, start, width)
         cache.length = start
-        logits = self._forward(ids[:, start:], mask, positions[:, start:], cache)
-        return logits, positions[:, -1] + 1
+        logits = self._forward(ids[:, start:], mask, positions[..., start:], cache, media)
+        return logits, _next_positions(positions)
+
+    def _positions(self, choices: List[Choice], ids, mask):
+        """Prefill positions (3-D for multimodal RoPE when a row has images) and the rows' vision tensors."""
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        rows = [c.job.media for c in choices if c.job.media]
+        if not rows:
+            return positions, {}
+        media = media_inputs(rows, self.dtype, self.device)
+        if self.rope_index is not None:
+            positions = mrope_positions(self.rope_index, ids, mask, media, self.media_ids)
+        return positions, media
 
     def _decode(self, rows: Rows) -> Optional[Rows]:
         cache = rows.cache
@@ -186,11 +201,11 @@ class DecodeBatch:
     def _run_dynamic(self) -> None:
         prompts = [c.job.input_ids for c in self.choices]
         ids, mask = _left_pad(prompts, self.pad_id, self.device)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        positions, media = self._positions(self.choices, ids, mask)
         sampler = BatchSampler([c.job.sampling for c in self.choices], prompts, self._vocab_size(), self.device)
         cache = DynamicCache(config=self.model.config)
-        logits = self._forward(ids, mask, positions, cache)
-        next_pos = positions[:, -1] + 1
+        logits = self._forward(ids, mask, positions, cache, media)
+        next_pos = _next_positions(positions)
         active = list(self.choices)
         while active:
             tokens = sampler.sample(logits)
@@ -212,9 +227,9 @@ class DecodeBatch:
     def _vocab_size(self) -> int:
         return self.model.get_output_embeddings().weight.shape[0]
 
-    def _forward(self, ids, mask, positions, cache) -> torch.Tensor:
+    def _forward(self, ids, mask, positions, cache, media: Optional[dict] = None) -> torch.Tensor:
         out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
-                         use_cache=True, logits_to_keep=1)
+                         use_cache=True, logits_to_keep=1, **(media or {}))
         return out.logits[:, -1, :].float()
 
     def _record(self, active: List[Choice], tokens: torch.Tensor, logits: torch.Tensor) -> None:
@@ -236,3 +251,10 @@ class DecodeBatch:
             top = list(zip(top_ids[i, :k].tolist(), top_values[i, :k].tolist())) if k else []
             entries.append(logprob_entry(tokenizer, token, lp, top))
         return entries
+
+
+def _next_positions(positions: torch.Tensor) -> torch.Tensor:
+    """Each row's next text position: one past its last (for 3-D positions, the last text token's, equal in all
+    three); the decode steps pass it as 1-D positions, which multimodal-RoPE models repeat over the three."""
+    last = positions[..., -1]
+    return (last.max(0).values if positions.dim() == 3 else last) + 1

@@ -7,6 +7,7 @@ from swift.utils import ArgumentError
 from .assemble import Assembler, ChoiceState
 from .protocol import ChatCompletionResponse, InferRequest, RequestConfig, UsageInfo, random_uuid
 from .pt_batch import Choice
+from .pt_media import media_inputs, media_token_ids, mm_token_types, rope_index_fn
 from .sampling import SamplingParams
 from .utils import text_stop_words
 
@@ -21,7 +22,10 @@ class Job:
         self.tokenizer = engine.tokenizer
         self.config = config = _resolve(config, engine.default_config, engine.generation_config)
         row = request.to_row()
-        self.input_ids = engine.template.encode(row, mode='infer')['input_ids']
+        encoded = engine.template.encode(row, mode='infer')
+        self.input_ids = encoded['input_ids']
+        # pixel_values, image_grid_thw, ...: tensors the template made from the row's images, for the prefill
+        self.media = {k: v for k, v in encoded.items() if isinstance(v, torch.Tensor)}
         self.prefill = engine.template.tool_prefill(row)  # a forced tool call's start, part of the output
         room = engine.max_model_len - len(self.input_ids)
         if room <= 0:
@@ -105,7 +109,10 @@ def beam_search(model, job: Job) -> None:
     """num_beams > 1: transformers' beam search for this one request; its n best beams are the choices."""
     device = next(model.parameters()).device
     ids = torch.tensor([job.input_ids], device=device)
-    out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), num_beams=job.config.num_beams,
+    media = media_inputs([job.media], model.dtype, device) if job.media else {}
+    if media and rope_index_fn(model) is not None:  # Qwen2-VL computes its 3-D positions from these
+        media['mm_token_type_ids'] = mm_token_types(ids, media_token_ids(model))
+    out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), num_beams=job.config.num_beams, **media,
                          num_return_sequences=job.config.n, max_new_tokens=job.max_tokens, do_sample=False,
                          eos_token_id=sorted(job.end_ids), pad_token_id=sorted(job.end_ids)[0])
     for choice, seq in zip(job.choices, out[:, ids.shape[1]:].tolist()):

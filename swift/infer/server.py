@@ -125,7 +125,8 @@ async def _handle(server: _Server, request: Request, completion: bool):
     server.check_auth(request)
     data = parse_json(await read_body(request, server.args.max_request_bytes))
     parse = parse_completion_request if completion else parse_chat_request
-    infer_request, config, stream_options = parse(data, server.args)
+    # images are decoded while parsing: off the event loop
+    infer_request, config, stream_options = await asyncio.to_thread(parse, data, server.args)
     check_limits(config, server.args)
     if not completion:
         final_assistant(infer_request, data)

@@ -125,7 +125,10 @@ def parse_chat_request(data: Dict[str, Any], args) -> Tuple[InferRequest, Reques
     req = _validate(ChatCompletionRequest, data)
     _check_tool_choice(req)
     infer_request, config = req.parse()
-    infer_request.messages = _messages(req.messages)
+    from .server_media import request_media, split_media
+    messages, images, videos = split_media(req.messages, args.max_request_bytes)
+    infer_request.messages = _messages(messages)
+    infer_request.images, infer_request.videos = request_media(req, images, videos, args.max_request_bytes)
     _check_config(config, args.max_logprobs)
     return infer_request, config, req.stream_options
 

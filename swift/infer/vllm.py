@@ -63,10 +63,13 @@ class VllmEngine(GpuEngine):
             raise SwiftError('num_beams > 1 is not supported by the vllm engine here; use the pt engine.')
         return SamplingParams(**kwargs)
 
-    async def _generate(self, ids, config: RequestConfig, adapter_request):
+    async def _generate(self, ids, config: RequestConfig, adapter_request, multi_modal_data=None):
         from vllm.inputs import TokensPrompt
         request_id = f'swift-{random_uuid()}'
-        generator = self.engine.generate(TokensPrompt(prompt_token_ids=ids), self._sampling_params(config),
+        prompt = TokensPrompt(prompt_token_ids=ids)
+        if multi_modal_data:  # vLLM finds the image tokens our template expanded and fills them with these images
+            prompt['multi_modal_data'] = multi_modal_data
+        generator = self.engine.generate(prompt, self._sampling_params(config),
                                          request_id, lora_request=self._lora_request(adapter_request))
         async for result in generator:
             yield [self._output(o, config) for o in result.outputs]

@@ -51,6 +51,9 @@ class MLLMModelType:
     qwen2_vl = 'qwen2_vl'
     qwen2_5_vl = 'qwen2_5_vl'
 
+    tiny_llava = 'tiny_llava'
+    llava1_5_hf = 'llava1_5_hf'
+
 
 @dataclass(frozen=True)
 class MultiModelKeys:
@@ -64,6 +67,9 @@ class MultiModelKeys:
 class MLLMModelArch:
     # transformers 5 layout of Qwen2-VL / Qwen2.5-VL: model.visual (merger inside), model.language_model, lm_head
     qwen2_vl = MultiModelKeys(('model.language_model', 'lm_head'), ('model.visual',), ('model.visual.merger',))
+    # LlavaForConditionalGeneration: a CLIP tower and a two-layer MLP projector beside the language model
+    llava_hf = MultiModelKeys(('model.language_model', 'lm_head'), ('model.vision_tower',),
+                              ('model.multi_modal_projector',))
 
 
 class ModelType(LLMModelType, MLLMModelType):

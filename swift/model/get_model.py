@@ -24,6 +24,8 @@ def _detect_model_meta(model_id_or_path: str, model_dir: str, config) -> ModelMe
         return meta
     architectures = getattr(config, 'architectures', None) or []
     candidates = [t for arch in architectures[:1] for t in get_model_types_by_architecture(arch)]
+    # the offline test models share their family's architecture; they are matched by name above
+    candidates = [t for t in candidates if 'test' not in MODEL_MAPPING.get(t).tags] or candidates
     config_type = getattr(config, 'model_type', None)
     if len(candidates) == 1 or config_type in candidates:
         return MODEL_MAPPING.get(candidates[0] if len(candidates) == 1 else config_type)

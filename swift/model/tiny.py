@@ -63,13 +63,16 @@ for _vl in ('qwen2_vl', 'qwen2_5_vl'):
     ARCHS[_vl] = {**ARCHS['qwen2'], 'model_type': _vl, 'chat_template': 'qwen2_vl.jinja', 'vision': True}
 
 TINY_MODELS: Dict[str, str] = {'swift/tiny-qwen2': 'qwen2', 'swift/tiny-llama': 'llama',
-                               'swift/tiny-qwen2-vl': 'qwen2_vl', 'swift/tiny-qwen2_5-vl': 'qwen2_5_vl'}
+                               'swift/tiny-qwen2-vl': 'qwen2_vl', 'swift/tiny-qwen2_5-vl': 'qwen2_5_vl',
+                               'swift/tiny-llava': 'llava'}
+# LLaVA: the tiny Llama (sizes, tokenizer) under a CLIP tower, built by tiny_llava.py.
+LLAVA_ARCHS: Dict[str, str] = {'llava': 'llama'}
 
 
 def _arch_of(name_or_arch: str) -> str:
     from swift.utils import ModelError, did_you_mean
     arch = TINY_MODELS.get(name_or_arch, name_or_arch)
-    if arch not in ARCHS:
+    if arch not in ARCHS and arch not in LLAVA_ARCHS:
         raise ModelError(f'Unknown tiny model {name_or_arch!r}.{did_you_mean(name_or_arch, TINY_MODELS)} '
                          f'Choose one of: {", ".join(TINY_MODELS)}.')
     return arch
@@ -129,6 +132,9 @@ def make_model_dir(path: str, arch: str = 'qwen2', **config_overrides) -> str:
     """Write a random-weight model of `arch` (sizes from TINY_CONFIG + overrides) with tokenizer into `path`."""
     from transformers import AutoModelForCausalLM, GenerationConfig
     arch = _arch_of(arch)
+    if arch in LLAVA_ARCHS:
+        from .tiny_llava import make_dir
+        return make_dir(path, build_config(LLAVA_ARCHS[arch], **config_overrides))
     spec = ARCHS[arch]
     tokenizer = load_tiny_tokenizer(arch)
     if spec.get('vision'):
@@ -153,12 +159,15 @@ def tiny_model_hash(name: str) -> str:
     arch = _arch_of(name)
     digest = hashlib.sha256()
     payload = {'v': FORMAT_VERSION, 'arch': arch, 'config': TINY_CONFIG, 'std': INIT_STD}
-    if ARCHS[arch].get('vision'):
+    files = ['tokenizer.json', ARCHS[LLAVA_ARCHS.get(arch, arch)]['chat_template']]
+    if arch in LLAVA_ARCHS:  # the builder module holds the vision sizes and the chat template
+        files.append(os.path.join('..', 'tiny_llava.py'))
+    elif ARCHS[arch].get('vision'):
         from . import tiny_vl
         payload.update(vision=tiny_vl.VL_ARCHS[arch], tower=tiny_vl.TINY_VISION, tokens=tiny_vl.VISION_TOKENS,
                        pixels=[tiny_vl.TINY_MIN_PIXELS, tiny_vl.TINY_MAX_PIXELS])
     digest.update(json.dumps(payload, sort_keys=True).encode())
-    for filename in ('tokenizer.json', ARCHS[arch]['chat_template']):
+    for filename in files:
         with open(os.path.join(ASSETS_DIR, filename), 'rb') as f:
             digest.update(f.read())
     return digest.hexdigest()[:10]

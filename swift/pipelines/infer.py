@@ -6,7 +6,7 @@ import sys
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from swift.arguments.infer_args import InferArguments
-from swift.utils import ArgumentError, get_logger
+from swift.utils import ArgumentError, SwiftError, get_logger
 from swift.utils.atomic import open_staged
 from .base import build_template, load_datasets, load_model_tokenizer, to_args
 
@@ -14,6 +14,8 @@ logger = get_logger()
 CLI_HELP = ('Type a message and press Enter. A line ending with \\ continues on the next line; `multi-line` '
             'switches to multi-line input ending with #, `single-line` back. Commands: clear (forget the '
             'conversation), reset-system (set a new system prompt), exit or quit.')
+MEDIA_HELP = ('This is a vision model: write <image> (or <video>) where a picture goes in your message, then give '
+              'its path (or a data URL) when asked.')
 
 
 def request_config_from_args(args: InferArguments, **overrides):
@@ -192,7 +194,10 @@ class SwiftInfer:
         args = self.args
         config = request_config_from_args(args, stream=args.num_beams == 1)
         print(CLI_HELP, file=stdout)
-        system, messages, multi_line = args.system, [], False
+        multimodal = getattr(getattr(engine, 'template', None), 'processor', None) is not None
+        if multimodal:
+            print(MEDIA_HELP, file=stdout)
+        system, messages, multi_line, media = args.system, [], False, {'images': [], 'videos': []}
         while True:
             query = read_query(stdin, stdout, '<<< ', multi_line)
             if query is None or query.strip() in ('exit', 'quit'):
@@ -202,17 +207,25 @@ class SwiftInfer:
                 multi_line = command == 'multi-line'
                 continue
             if command == 'clear':
-                messages = []
+                messages, media = [], {'images': [], 'videos': []}
                 print('[history cleared]', file=stdout)
                 continue
             if command == 'reset-system':
                 system = read_query(stdin, stdout, '<<<[system] ', multi_line) or None
-                messages = []
+                messages, media = [], {'images': [], 'videos': []}
                 continue
-            messages.append({'role': 'user', 'content': query})
+            new_media = read_media(query, stdin, stdout) if multimodal else {'images': [], 'videos': []}
             head = [{'role': 'system', 'content': system}] if system is not None else []
-            response = _chat(engine, InferRequest(head + messages), config, stdout)
-            messages.append({'role': 'assistant', 'content': response})
+            request = InferRequest(head + messages + [{'role': 'user', 'content': query}],
+                                   images=media['images'] + new_media['images'],
+                                   videos=media['videos'] + new_media['videos'])
+            try:
+                response = _chat(engine, request, config, stdout)
+            except SwiftError as e:  # e.g. an image path that does not exist: say so, keep the conversation
+                print(f'[ERROR] {e}', file=stdout, flush=True)
+                continue
+            media = {'images': request.images, 'videos': request.videos}
+            messages += [{'role': 'user', 'content': query}, {'role': 'assistant', 'content': response}]
 
     # ----- dataset -----
     def infer_dataset(self, engine, shard=None) -> Optional[Dict[str, Any]]:
@@ -227,7 +240,8 @@ class SwiftInfer:
         for row in rows:
             messages = list(row['messages'])
             reference = messages.pop()['content'] if messages and messages[-1]['role'] == 'assistant' else None
-            requests.append(InferRequest(messages, tools=row.get('tools') or None))
+            requests.append(InferRequest(messages, tools=row.get('tools') or None, images=list(row.get('images') or []),
+                                         videos=list(row.get('videos') or [])))
             references.append(reference)
         config = request_config_from_args(args, stream=False)
         responses = engine.infer(requests, config, use_tqdm=shard.is_main)
@@ -277,6 +291,16 @@ def read_query(stdin, stdout, prompt: str, multi_line: bool) -> Optional[str]:
         lines.append(line[:-1] if line.endswith('\\') else line)
 
 
+def read_media(query: str, stdin, stdout) -> Dict[str, List[str]]:
+    """One path (or data URL) per <image> / <video> tag of the query, asked for in order (as ms-swift does)."""
+    out = {}
+    for kind in ('image', 'video'):
+        article = 'an' if kind == 'image' else 'a'
+        out[f'{kind}s'] = [(read_query(stdin, stdout, f'Input {article} {kind} path <<< ', False) or '').strip()
+                           for _ in range(query.count(f'<{kind}>'))]
+    return out
+
+
 def _chat(engine, request, config, stdout) -> str:
     if not config.stream:
         text = engine.infer([request], config)[0].choices[0].message.content or ''
@@ -295,6 +319,9 @@ def _chat(engine, request, config, stdout) -> str:
 def _result_row(row, request, reference, response) -> Dict[str, Any]:
     choice = response.choices[0]
     out = {k: v for k, v in row.items() if k not in ('messages', 'tools')}
+    if out.get('images'):  # PIL images or datasets.Image bytes -> data URLs, so the result line is JSON
+        from swift.infer.client import to_data_url
+        out['images'] = [ref if isinstance(ref, str) else to_data_url(ref) for ref in out['images']]
     out['messages'] = request.messages
     if request.tools:
         out['tools'] = request.tools

@@ -36,7 +36,9 @@ def test_prompt_longer_than_max_length(server, stream):
     ({'messages': []}, 'messages'),
     ({'messages': 'hello'}, 'messages'),
     ({'messages': [{'role': 'wizard', 'content': 'hi'}]}, 'messages.0'),
-    ({'messages': [{'role': 'user', 'content': [{'type': 'image_url', 'image_url': {'url': 'x'}}]}]}, 'messages.0'),
+    ({'messages': [{'role': 'user', 'content': [{'type': 'image_url', 'image_url': {'url': 'x'}}]}]},
+     'messages.0.content.0'),  # no such file
+    ({'messages': [{'role': 'user', 'content': [{'type': 'input_audio', 'input_audio': {}}]}]}, 'messages.0'),
     ({'max_tokens': 'many'}, 'max_tokens'),
     ({'max_tokens': 0}, 'max_tokens'),
     ({'temperature': -1}, 'temperature'),
@@ -50,6 +52,20 @@ def test_bad_parameters(server, patch, param):
         del body['messages']
     err = _error(*http('POST', server.base + '/v1/chat/completions', body))
     assert err['param'] == param
+
+
+def test_image_to_a_text_model(server):
+    import base64
+    import io
+
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new('RGB', (8, 8)).save(buf, format='PNG')
+    url = 'data:image/png;base64,' + base64.b64encode(buf.getvalue()).decode()
+    content = [{'type': 'image_url', 'image_url': {'url': url}}, {'type': 'text', 'text': 'hi'}]
+    err = _error(*http('POST', server.base + '/v1/chat/completions',
+                       {**GOOD, 'messages': [{'role': 'user', 'content': content}]}))
+    assert 'text-only' in err['message']
 
 
 def test_completions_validation(server):

@@ -55,3 +55,27 @@ def test_logprobs_and_stop(gpu_engine):
         stop = text[3:6]
         cut = gpu_engine.infer(requests(PROMPTS[:1]), RequestConfig(max_tokens=8, temperature=0, stop=[stop]))[0]
         assert cut.choices[0].message.content.endswith(stop)
+
+
+def test_vllm_takes_images_as_multi_modal_data():
+    """The image reaches vLLM's model: two colours, two different greedy answers; same prompt tokens as pt."""
+    _needs('vllm')
+    from PIL import Image
+    from swift.infer import InferRequest, RequestConfig, VllmEngine
+    engine = VllmEngine('swift/tiny-llava', 'float16', gpu_memory_utilization=0.3, max_model_len=1024,
+                        enforce_eager=True, limit_mm_per_prompt={'image': 2})
+    asks = [InferRequest([{'role': 'user', 'content': '<image>What colour?'}], images=[Image.new('RGB', (40, 30), c)])
+            for c in ('red', 'blue')]
+    out = engine.infer(asks, RequestConfig(max_tokens=8, temperature=0, logprobs=True, top_logprobs=3))
+    assert out[0].usage.prompt_tokens == len(engine.template.encode(asks[0].to_row(), mode='infer')['input_ids'])
+    assert out[0].choices[0].logprobs != out[1].choices[0].logprobs
+
+
+def test_lmdeploy_refuses_images_in_one_line():
+    _needs('lmdeploy')
+    from PIL import Image
+    from swift.infer import InferRequest, LmdeployEngine
+    from swift.utils import SwiftError
+    engine = LmdeployEngine('swift/tiny-llava', 'float16', session_len=1024, cache_max_entry_count=0.3)
+    with pytest.raises(SwiftError, match='text-only prompts'):
+        engine.infer([InferRequest([{'role': 'user', 'content': '<image>hi'}], images=[Image.new('RGB', (8, 8))])])

@@ -37,7 +37,7 @@ def test_defaults_follow_the_reference():
     (['--model', 'm', '--port', '9000'], '--port 9000: not read by swift app: it is a `swift deploy` server'),
     (['--model', 'm', '--dataset', 'd.jsonl'], '--dataset d.jsonl: not read by swift deploy'),
     (['--model', 'm', '--api_key', 'k'], '--api_key is sent to a --base_url server'),
-    (['--model', 'm', '--is_multimodal', 'true'], '--is_multimodal true: not supported: no multimodal model type'),
+    (['--model', 'm', '--is_multimodal', 'true'], '--is_multimodal true: not supported: the chat page has no image upload'),
     (['--base_url', 'localhost:8000'], 'expected an http(s) URL'),
     (['--base_url', 'http://x/v1', '--model', 'm'], '--served_model_name'),
     (['--base_url', 'http://x/v1', '--adapters', 'a'], '--adapters loads a model in this process'),

@@ -1,2 +1,2 @@
 """Built-in model families; importing this package registers them (one file per family)."""
-from . import deepseek, gemma, glm, internlm, llama, mistral, phi, qwen, qwen_vl, tiny, yi
+from . import deepseek, gemma, glm, internlm, llama, llava, mistral, phi, qwen, qwen_vl, tiny, yi

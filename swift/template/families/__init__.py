@@ -1,2 +1,2 @@
 """Built-in template families; importing a module registers its templates."""
-from . import default, deepseek, glm, internlm, llama, mistral, phi, qwen, qwen_vl  # noqa: F401
+from . import default, deepseek, glm, internlm, llama, llava, mistral, phi, qwen, qwen_vl  # noqa: F401
