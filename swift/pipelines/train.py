@@ -31,11 +31,14 @@ class SwiftTrain(ABC):
         if not args.dry_run:  # two runs never share a version dir; a second live run into one fails here
             from swift.utils.run_lock import claim_run_dir
             args.output_dir = claim_run_dir(args.output_dir, args.add_version)
-        raw_train, raw_val = load_datasets(args)  # bad data fails here, before any weights load
-        self.check_data(raw_train, raw_val)
+        caches = self.read_caches()  # --cached_dataset / --tokenized_path: checked before any weights load
+        raw_train, raw_val = None, None
+        if args.dataset or not caches:
+            raw_train, raw_val = load_datasets(args)  # bad data fails here, before any weights load
+            self.check_data(raw_train, raw_val)
         model, tokenizer = load_model_tokenizer(args, load_model=not args.dry_run)
         template = build_template(args, tokenizer, mode='train')
-        train_dataset, val_dataset = self.encode(template, raw_train, raw_val)
+        train_dataset, val_dataset = self.encode(template, raw_train, raw_val, caches)
         if args.dry_run:
             self.print_dry_run(template, train_dataset)
             return None
@@ -47,6 +50,18 @@ class SwiftTrain(ABC):
     def row_encoder(self, template, split: str):
         from swift.dataset.encode import sft_encoder
         return sft_encoder(template)
+
+    def encoding(self, split: str) -> str:
+        """The name of `row_encoder(split)` in cache manifests: what the encoded rows hold."""
+        return 'sft'
+
+    def from_cached_encoding(self, encoding: str):
+        """None when rows of a cache made with `encoding` are this run's rows as they are, a row converter when
+        they convert; else the one-line reason they cannot be used."""
+        if encoding == self.encoding('train'):
+            return None
+        return f'it holds rows encoded for {describe_encoding(encoding)}, this run needs ' \
+               f'{describe_encoding(self.encoding("train"))}'
 
     def check_data(self, raw_train, raw_val) -> None:
         """Reject datasets the command cannot use (before weights load); rows are checked while encoding."""
@@ -60,22 +75,85 @@ class SwiftTrain(ABC):
         """What --dry_run shows of the encoded training set."""
 
     # ----- shared steps -----
-    def encode(self, template, raw_train, raw_val):
-        from swift.dataset import encode_dataset
+    def read_caches(self):
+        """[(flag, path, manifest)] of --cached_dataset and an existing --tokenized_path, with the checks the
+        arguments allow before the tokenizer exists (encoding kind, max_length, truncation, loss_scale)."""
+        from swift.dataset import cache
+        from swift.utils import DatasetError
+        args, out = self.args, []
+        tokenized = [args.tokenized_path] if args.tokenized_path and os.path.isdir(args.tokenized_path) else []
+        for flag, path in [('--cached_dataset', p) for p in args.cached_dataset] + \
+                [('--tokenized_path', p) for p in tokenized]:
+            manifest = cache.read_manifest(path)
+            if manifest is None and flag == '--cached_dataset':
+                raise DatasetError(f'--cached_dataset {path}: no encoded-dataset cache there (no {cache.MANIFEST}); '
+                                   'create one with `swift export --to_cached_dataset true --dataset ... '
+                                   f'--output_dir {path}`.')
+            if manifest is None:
+                continue  # an empty --tokenized_path dir: encoded and saved there
+            reason = self.from_cached_encoding(manifest['key']['encoding'])
+            if isinstance(reason, str):
+                raise DatasetError(f'{flag} {path} cannot feed this run: {reason}; '
+                                   f'{export_hint(self.encoding("train"))}')
+            if flag == '--cached_dataset' or not args.dataset:
+                run = {'max_length': args.max_length, 'truncation_strategy': args.truncation_strategy,
+                       'loss_scale': args.loss_scale, 'use_chat_template': args.use_chat_template}
+                _refuse_mismatch(flag, path, manifest['key'], run)
+            out.append((flag, path, manifest))
+        return out
+
+    def encode(self, template, raw_train, raw_val, caches=()):
+        """Encoded (train, val): the caches' rows (checked against this run) followed by --dataset's rows,
+        encoded now or taken from --tokenized_path / the --enable_cache cache."""
+        from swift.dataset import cache
+        parts = []
+        tokenized_cache = any(flag == '--tokenized_path' for flag, _, _ in caches)
+        for flag, path, manifest in caches:
+            if flag == '--cached_dataset' or raw_train is None:
+                parts.append(self._from_cache(template, flag, path, manifest))
+        if raw_train is not None:
+            parts.append(self._encode_raw(template, raw_train, raw_val, tokenized_cache))
+        datasets, stats = _concat_parts(parts)
+        self.train_stats = stats['train']
+        for split in cache.SPLITS:
+            if datasets[split] is not None:
+                logger.info(f'{split} dataset: {stats[split]}')
+        return datasets['train'], datasets['val']
+
+    def _from_cache(self, template, flag, path, manifest):
+        from swift.dataset import cache
+        key = cache.encoding_key(template, self.encoding('train'))
+        _refuse_mismatch(flag, path, manifest['key'], key, [k for k in key if k != 'encoding'])
+        datasets, stats = cache.load_cache(path, manifest, self.keep_length)
+        convert = self.from_cached_encoding(manifest['key']['encoding'])
+        if convert is not None:
+            datasets = {s: d.map(convert, remove_columns=d.column_names) if d is not None else None
+                        for s, d in datasets.items()}
+        logger.info(f'{flag} {path}: {stats["train"].rows_kept} encoded train rows, encoding skipped.')
+        return datasets, stats
+
+    def _encode_raw(self, template, raw_train, raw_val, tokenized_cache: bool):
+        from swift.dataset import cache, encode_dataset
         args = self.args
         opts = dict(num_proc=args.dataset_num_proc, strict=args.strict, lazy=args.lazy_tokenize,
                     keep_length=self.keep_length)
-        out = []
-        for split, raw in (('train', raw_train), ('val', raw_val)):
-            if raw is None:
-                out.append(None)
-                continue
-            encoded, stats = encode_dataset(raw, template, encoder=self.row_encoder(template, split), **opts)
-            if split == 'train':
-                self.train_stats = stats
-            logger.info(f'{split} dataset: {stats}')
-            out.append(encoded)
-        return tuple(out)
+
+        def encode(split, raw):
+            return encode_dataset(raw, template, encoder=self.row_encoder(template, split), **opts)
+        raws = {'train': raw_train, 'val': raw_val}
+        if not (args.tokenized_path or args.enable_cache or args.load_from_cache_file):
+            stats = {}
+            datasets = {s: None for s in cache.SPLITS}
+            for split, raw in raws.items():
+                if raw is not None:
+                    datasets[split], stats[split] = encode(split, raw)
+            return datasets, stats
+        key = dataset_key(template, self.encoding('train'), self.encoding('val'), raw_train, raw_val)
+        flag = '--tokenized_path' if args.tokenized_path else '--enable_cache'
+        path = args.tokenized_path or cache.auto_cache_dir(key)
+        datasets, stats, _ = cache.encode_through_cache(path, raws, encode, key, cache_record(args), what=flag,
+                                                        keep_length=self.keep_length)
+        return datasets, stats
 
     def train(self, model, template, train_dataset, val_dataset) -> Dict[str, Any]:
         """Tuner -> trainer -> train (or resume); returns output_dir, last/best checkpoints and log_history."""
@@ -105,6 +183,75 @@ class SwiftTrain(ABC):
         if trainer.is_world_process_zero():
             _print_summary(args, trainable, result)
         return result
+
+
+def describe_encoding(encoding: str) -> str:
+    return 'swift sft/pt' if encoding in ('sft', 'generation') else f'swift rlhf --rlhf_type {encoding[5:]}'
+
+
+def export_hint(encoding: str) -> str:
+    mode = {'sft': 'train', 'rlhf:dpo': 'rlhf', 'rlhf:cpo': 'rlhf', 'rlhf:simpo': 'rlhf', 'rlhf:orpo': 'rlhf',
+            'rlhf:rm': 'rlhf', 'rlhf:kto': 'kto'}.get(encoding)
+    if mode is None:
+        return 'GRPO and PPO encode prompts only: train from --dataset (--enable_cache true keeps them).'
+    return f'create a cache for it with `swift export --to_cached_dataset true --template_mode {mode} ...`.'
+
+
+def _refuse_mismatch(flag, path, cached, run, fields=None) -> None:
+    from swift.dataset import cache
+    problem = cache.mismatch(cached, run, fields)
+    if problem:
+        raise cache.refuse(path, flag, problem, 're-create the cache with this run\'s arguments (`swift export '
+                           '--to_cached_dataset true ...`) or train with the ones it was made with.')
+
+
+def dataset_key(template, train_encoding: str, val_encoding: str, raw_train, raw_val):
+    """The cache key of encoded --dataset rows: the encoding inputs plus a content hash of the canonical rows."""
+    from swift.dataset import cache
+    key = cache.encoding_key(template, train_encoding)
+    key['val_encoding'] = val_encoding if raw_val is not None else None
+    key['data'] = cache.rows_hash(raw_train, raw_val)
+    return key
+
+
+def cache_record(args) -> Dict[str, Any]:
+    """What the manifest records beyond its key: where the data came from and the arguments that picked it."""
+    from swift.dataset import cache
+    return {'data_sources': cache.data_sources(list(args.dataset) + list(args.val_dataset)),
+            'arguments': {name: getattr(args, name) for name in (
+                'model', 'model_type', 'dataset', 'val_dataset', 'split_dataset_ratio', 'data_seed', 'columns',
+                'model_name', 'model_author', 'strict')}}
+
+
+def _concat_parts(parts):
+    """({split: dataset}, {split: stats}) of several (datasets, stats) parts, concatenated in order."""
+    import datasets as hf_datasets
+    from swift.dataset import EncodeStats
+    from swift.utils import DatasetError
+    out, stats = {}, {}
+    for split in ('train', 'val'):
+        pieces = [(d[split], s[split]) for d, s in parts if d.get(split) is not None]
+        if not pieces:
+            out[split] = None
+            continue
+        columns = {tuple(sorted(d.column_names)) for d, _ in pieces if hasattr(d, 'column_names')}
+        if len(columns) > 1:
+            raise DatasetError(f'The {split} datasets to combine have different columns ({sorted(columns)}): '
+                               'use caches made with the same --template_mode and --loss_scale.')
+        out[split] = pieces[0][0] if len(pieces) == 1 else hf_datasets.concatenate_datasets([d for d, _ in pieces])
+        stats[split] = pieces[0][1] if len(pieces) == 1 else _merge_stats([s for _, s in pieces], EncodeStats)
+    return out, stats
+
+
+def _merge_stats(all_stats, EncodeStats):
+    merged = EncodeStats()
+    for one in all_stats:
+        merged.rows_in += one.rows_in
+        merged.rows_kept += one.rows_kept
+        merged.lengths += one.lengths
+        for reason, n in one.dropped.items():
+            merged.dropped[reason] = merged.dropped.get(reason, 0) + n
+    return merged
 
 
 def check_plugins(args) -> None:

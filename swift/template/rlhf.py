@@ -87,14 +87,19 @@ def legacy_pair_columns(pair: Dict[str, List[int]]) -> Dict[str, List[int]]:
     return out
 
 
-def _preference(kind: str, template, row):
-    out = encode_preference(template, row)
+def pair_layout(kind: str, pair: Dict[str, List[int]]) -> Dict[str, List[int]]:
+    """A dpo pair (prompt/chosen/rejected ids) in the columns the `kind` trainer reads (a dpo-encoded cache feeds
+    every pairwise algorithm this way)."""
     if kind in ('cpo', 'simpo', 'orpo'):
-        return [legacy_pair_columns(out)]
+        return legacy_pair_columns(pair)
     if kind == 'rm':
-        return [{'chosen_ids': out['prompt_ids'] + out['chosen_ids'],
-                 'rejected_ids': out['prompt_ids'] + out['rejected_ids']}]
-    return [out]
+        return {'chosen_ids': pair['prompt_ids'] + pair['chosen_ids'],
+                'rejected_ids': pair['prompt_ids'] + pair['rejected_ids']}
+    return pair
+
+
+def _preference(kind: str, template, row):
+    return [pair_layout(kind, encode_preference(template, row))]
 
 
 def _kto(template, row):
