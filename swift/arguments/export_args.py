@@ -113,6 +113,8 @@ class ExportArguments(ExportGroup, MergeArguments, BaseArguments):
         target = (self.quant_method, self.quant_bits)
         super().resolve()
         self.quant_method, self.quant_bits = target
+        if self.template_mode != 'train' and self.loss_scale == 'default':
+            self.loss_scale = 'last_round'  # swift rlhf's default, so its runs match the cache
 
     @property
     def source_dir(self) -> str:

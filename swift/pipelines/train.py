@@ -98,6 +98,8 @@ class SwiftTrain(ABC):
             if flag == '--cached_dataset' or not args.dataset:
                 run = {'max_length': args.max_length, 'truncation_strategy': args.truncation_strategy,
                        'loss_scale': args.loss_scale, 'use_chat_template': args.use_chat_template}
+                if args.template:
+                    run['template'] = args.template
                 _refuse_mismatch(flag, path, manifest['key'], run)
             out.append((flag, path, manifest))
         return out
