@@ -11,6 +11,21 @@ class RowError(Exception):
     """Raised by preprocessing for a row that must be dropped; the message is the reason (e.g. 'missing response')."""
 
 
+_STREAM_REPORTS: Dict[str, 'DropReport'] = OrderedDict()
+
+
+def track_stream(report: 'DropReport') -> 'DropReport':
+    """A streamed source logs its report only when read to the end, which training that stops at --max_steps
+    never does: the pipeline's summary shows the latest pass of each source from here."""
+    if not getattr(_STREAM_REPORTS.get(report.source), 'finished', False):  # a complete pass says it all
+        _STREAM_REPORTS[report.source] = report
+    return report
+
+
+def stream_reports() -> List['DropReport']:
+    return list(_STREAM_REPORTS.values())
+
+
 class DropReport:
     """Kept/dropped counts for one source; `loc_kind` is 'line' for jsonl files and 'row' otherwise."""
 
@@ -21,6 +36,7 @@ class DropReport:
         self.kept = 0
         self.dropped: Dict[str, List[int]] = OrderedDict()
         self.columns_seen: Dict[str, None] = OrderedDict()
+        self.finished = False  # set by log(): every row of the source was read
 
     def drop(self, loc: int, reason: str) -> None:
         if self.strict:
@@ -55,6 +71,7 @@ class DropReport:
         return text
 
     def log(self) -> None:
+        self.finished = True
         logger = get_logger()
         (logger.warning if self.dropped else logger.info)(self.summary())
 

@@ -9,7 +9,7 @@ import os
 import resource
 import sys
 from abc import ABC, abstractmethod
-from typing import Any, Dict, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 from swift.utils import get_logger
 from .base import build_template, load_datasets, load_model_tokenizer, to_args
@@ -117,8 +117,14 @@ class SwiftTrain(ABC):
             parts.append(self._encode_raw(template, raw_train, raw_val, tokenized_cache))
         datasets, stats = _concat_parts(parts)
         self.train_stats = stats['train']
+        on_the_fly = '--lazy_tokenize' if self.args.lazy_tokenize else '--streaming' if self.args.streaming else ''
         for split in cache.SPLITS:
-            if datasets[split] is not None:
+            if datasets[split] is None:
+                continue
+            if on_the_fly:  # nothing is encoded yet: the counts fill while training reads rows
+                logger.info(f'{split} dataset: encoded while training ({on_the_fly}); rows the template cannot use '
+                            'are counted per reason in the summary at the end')
+            else:
                 logger.info(f'{split} dataset: {stats[split]}')
         return datasets['train'], datasets['val']
 
@@ -157,6 +163,16 @@ class SwiftTrain(ABC):
                                                         keep_length=self.keep_length)
         return datasets, stats
 
+    def data_summary(self) -> List[str]:
+        """Summary lines on the data: the encoding counts (for --lazy_tokenize / --streaming, of the rows read so
+        far) and, for a stream, each source's preprocessing drops per reason with their lines."""
+        from swift.dataset.report import stream_reports
+        lines = [f'train data: {self.train_stats}'.replace('\n', '; ')] if self.train_stats is not None else []
+        if self.args.streaming:
+            lines += [f'streamed {r.summary()}{"" if r.finished else " (of the rows read so far)"}'
+                      for r in stream_reports()]
+        return lines
+
     def train(self, model, template, train_dataset, val_dataset) -> Dict[str, Any]:
         """Tuner -> trainer -> train (or resume); returns output_dir, last/best checkpoints and log_history."""
         from transformers import set_seed
@@ -183,7 +199,7 @@ class SwiftTrain(ABC):
             'trainer': trainer,
         }
         if trainer.is_world_process_zero():
-            _print_summary(args, trainable, result)
+            _print_summary(args, trainable, result, self.data_summary())
         return result
 
 
@@ -236,7 +252,7 @@ def _concat_parts(parts):
         if not pieces:
             out[split] = None
             continue
-        columns = {tuple(sorted(d.column_names)) for d, _ in pieces if hasattr(d, 'column_names')}
+        columns = {tuple(sorted(d.column_names or ())) for d, _ in pieces} if len(pieces) > 1 else ()
         if len(columns) > 1:
             raise DatasetError(f'The {split} datasets to combine have different columns ({sorted(columns)}): '
                                'use caches made with the same --template_mode and --loss_scale.')
@@ -342,11 +358,12 @@ def _memory_peak() -> str:
     return f'{rss_bytes / 2**30:.2f} GiB (process peak RSS)'
 
 
-def _print_summary(args, trainable: str, result: Dict[str, Any]) -> None:
+def _print_summary(args, trainable: str, result: Dict[str, Any], data: List[str]) -> None:
     from swift.trainers.callbacks import IMAGES_DIR, LOGGING_FILE
     out = args.output_dir
     lines = [
         trainable,
+        *data,
         f'memory peak: {_memory_peak()}',
         f'last checkpoint: {result["last_model_checkpoint"]}',
         f'best checkpoint: {result["best_model_checkpoint"] or "- (no evaluation)"}',

@@ -107,20 +107,20 @@ def _dry_run(data, *extra):
     return MODEL + ['--dataset', data, '--dry_run', 'true', '--max_length', '128', *extra]
 
 
-def test_enable_cache_hits_and_misses(tmp_path, capsys, caplog):
+def test_enable_cache_hits_and_misses(tmp_path, capsys, swift_log):
     data = _chat(tmp_path / 'chat.jsonl')
     encoded = tmp_path / 'swift-cache' / 'encoded'
     for flag in ('--enable_cache', '--load_from_cache_file', '--enable_cache'):
         assert cli_main(['sft'] + _dry_run(data, flag, 'true')) == 0
     assert len(os.listdir(encoded)) == 1
-    logs = caplog.text
+    logs = swift_log.text
     assert logs.count('cache miss') == 1 and logs.count('cache hit (11 train rows), encoding skipped') == 2
     _chat(tmp_path / 'chat.jsonl', suffix='!')  # same rows count, other content: a miss, never stale rows
     assert cli_main(['sft'] + _dry_run(data, '--enable_cache', 'true')) == 0
     assert len(os.listdir(encoded)) == 2
     assert cli_main(['sft'] + _dry_run(data, '--enable_cache', 'true', '--template', 'chatml')) == 0
     assert cli_main(['sft'] + _dry_run(data, '--enable_cache', 'true', '--max_length', '100')) == 0
-    assert len(os.listdir(encoded)) == 4 and caplog.text.count('cache miss') == 4
+    assert len(os.listdir(encoded)) == 4 and swift_log.text.count('cache miss') == 4
 
 
 def test_enable_cache_is_refused_outside_training(tmp_path, capsys):
@@ -128,16 +128,16 @@ def test_enable_cache_is_refused_outside_training(tmp_path, capsys):
     assert '--enable_cache true: applies to training only' in capsys.readouterr().err
 
 
-def test_tokenized_path_round_trip(tmp_path, caplog, capsys):
+def test_tokenized_path_round_trip(tmp_path, swift_log, capsys):
     data = _chat(tmp_path / 'chat.jsonl')
     path = str(tmp_path / 'tokenized')
     argv = TRAIN + ['--max_length', '128', '--split_dataset_ratio', '0', '--tokenized_path', path]
     first = sft_main(MODEL + argv + ['--dataset', data, '--output_dir', str(tmp_path / 'a')])
-    assert 'cache miss' in caplog.text and cache.read_manifest(path)['splits']['train']['rows'] == 12
+    assert 'cache miss' in swift_log.text and cache.read_manifest(path)['splits']['train']['rows'] == 12
     second = sft_main(MODEL + argv + ['--output_dir', str(tmp_path / 'b')])  # no --dataset: from the path
     assert _losses(first) == _losses(second) and len(_losses(first)) == 3
     third = sft_main(MODEL + argv + ['--dataset', data, '--output_dir', str(tmp_path / 'c')])
-    assert 'cache hit' in caplog.text and _losses(third) == _losses(first)
+    assert 'cache hit' in swift_log.text and _losses(third) == _losses(first)
     _chat(tmp_path / 'chat.jsonl', suffix='?')
     assert cli_main(['sft'] + MODEL + argv + ['--dataset', data, '--output_dir', str(tmp_path / 'd')]) == 1
     err = capsys.readouterr().err
