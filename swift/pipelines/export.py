@@ -105,7 +105,7 @@ class SwiftExport:
         from swift.dataset.encode import sft_encoder
         from swift.export.merge import check_output_dir
         from swift.template.rlhf import rlhf_encoder
-        from .train import cache_record, dataset_key
+        from .data_cache import cache_record, dataset_key
         args = self.args
         output_dir = args.output_dir or args.default_output_dir()
         check_output_dir(output_dir, args.exist_ok)

@@ -151,15 +151,14 @@ def test_dpo_and_orpo_train_from_an_rlhf_cache(tmp_path, capsys):
                          '--max_length', '128', '--split_dataset_ratio', '0', '--output_dir', out])
     assert cache.read_manifest(out)['key']['encoding'] == 'rlhf:dpo'
     rlhf = ['--max_length', '128', '--split_dataset_ratio', '0'] + TRAIN
-    cached = rlhf_main(['--rlhf_type', 'dpo'] + MODEL + rlhf + ['--cached_dataset', out,
-                                                                 '--output_dir', str(tmp_path / 'a')])
-    raw = rlhf_main(['--rlhf_type', 'dpo'] + MODEL + rlhf + ['--dataset', data, '--output_dir', str(tmp_path / 'b')])
-    assert len(_losses(cached)) == 3 and _losses(cached) == _losses(raw)
-    orpo = rlhf_main(['--rlhf_type', 'orpo'] + MODEL + rlhf + ['--cached_dataset', out,
-                                                                '--output_dir', str(tmp_path / 'c')])
-    orpo_raw = rlhf_main(['--rlhf_type', 'orpo'] + MODEL + rlhf + ['--dataset', data,
-                                                                    '--output_dir', str(tmp_path / 'd')])
-    assert _losses(orpo) == _losses(orpo_raw)
+
+    def run(kind, source, out_dir):
+        return _losses(rlhf_main(['--rlhf_type', kind] + MODEL + rlhf + source + ['--output_dir', str(out_dir)]))
+    cached = run('dpo', ['--cached_dataset', out], tmp_path / 'a')
+    assert len(cached) == 3 and cached == run('dpo', ['--dataset', data], tmp_path / 'b')
+    orpo = run('orpo', ['--cached_dataset', out], tmp_path / 'c')  # a dpo pair cache feeds orpo too
+    orpo_raw = run('orpo', ['--dataset', data], tmp_path / 'd')
+    assert orpo == orpo_raw
     assert cli_main(['sft'] + MODEL + ['--cached_dataset', out, '--max_length', '128']) == 1
     assert 'holds rows encoded for swift rlhf --rlhf_type dpo, this run needs swift sft/pt' in capsys.readouterr().err
 

@@ -12,7 +12,8 @@ TRAIN = ['sft', '--model', 'swift/tiny-qwen2', '--max_length', '64', '--split_da
 
 
 def _row(i):
-    return json.dumps({'messages': [{'role': 'user', 'content': f'q {i}?'}, {'role': 'assistant', 'content': f'a {i}.'}]})
+    return json.dumps({'messages': [{'role': 'user', 'content': f'q {i}?'},
+                                    {'role': 'assistant', 'content': f'a {i}.'}]})
 
 
 @pytest.fixture(scope='module')
