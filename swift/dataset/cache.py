@@ -67,8 +67,14 @@ def template_hash(template) -> str:
     values = {f.name: getattr(meta, f.name) for f in dataclasses.fields(meta)}
     cls = type(template)
     values['template_cls'] = f'{cls.__module__}.{cls.__qualname__}'
-    sources = [inspect.getsource(k) for k in cls.__mro__ if k.__module__.startswith('swift.')]
-    return _sha(repr(sorted(values.items())) + ''.join(sources))
+    return _sha(repr(sorted(values.items())) + ''.join(_source(k) for k in cls.__mro__ if k is not object))
+
+
+def _source(cls) -> str:
+    try:
+        return inspect.getsource(cls)
+    except (OSError, TypeError):  # a class made at run time: its name stands for it
+        return f'{cls.__module__}.{cls.__qualname__}'
 
 
 def encoding_key(template, encoding: str) -> Dict[str, Any]:

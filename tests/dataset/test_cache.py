@@ -91,6 +91,14 @@ def test_a_cache_made_otherwise_is_refused_in_one_line(exported, tmp_path, capsy
     assert f'--cached_dataset {out} does not match this run: {named}' in err[0] and 'swift export' in err[0]
 
 
+def test_caches_and_dataset_are_concatenated(exported, swift_log):
+    data, out = exported
+    assert cli_main(['sft'] + MODEL + ['--cached_dataset', out, out, '--dataset', data, '--max_length', '128',
+                                       '--split_dataset_ratio', '0', '--dry_run', 'true']) == 0
+    assert 'train dataset: encoded 30/30 rows' in swift_log.text  # 9 + 9 cached, 12 encoded now
+    assert 'val dataset: encoded 6/6 rows' in swift_log.text
+
+
 def test_missing_cache_and_wrong_algorithm_are_refused(exported, tmp_path, capsys):
     _, out = exported
     assert cli_main(['sft'] + MODEL + ['--cached_dataset', str(tmp_path)]) == 1
