@@ -22,8 +22,11 @@ def track_stream(report: 'DropReport') -> 'DropReport':
     return report
 
 
-def stream_reports() -> List['DropReport']:
-    return list(_STREAM_REPORTS.values())
+def stream_reports(clear: bool = False) -> List['DropReport']:
+    reports = list(_STREAM_REPORTS.values())
+    if clear:  # a new run in the same process starts afresh
+        _STREAM_REPORTS.clear()
+    return reports
 
 
 class DropReport:

@@ -33,6 +33,8 @@ class SwiftTrain(ABC):
             from swift.utils.run_lock import claim_run_dir
             args.output_dir = claim_run_dir(args.output_dir, args.add_version)
         caches = self.read_caches()  # --cached_dataset / --tokenized_path: checked before any weights load
+        from swift.dataset.report import stream_reports
+        stream_reports(clear=True)
         raw_train, raw_val = None, None
         if args.dataset or not caches:
             raw_train, raw_val = load_datasets(args)  # bad data fails here, before any weights load
@@ -90,6 +92,9 @@ class SwiftTrain(ABC):
                 raise DatasetError(f'--cached_dataset {path}: no encoded-dataset cache there (no {cache.MANIFEST}); '
                                    'create one with `swift export --to_cached_dataset true --dataset ... '
                                    f'--output_dir {path}`.')
+            if manifest is None and os.listdir(path):
+                raise DatasetError(f'--tokenized_path {path} holds files but no encoded-dataset cache (no '
+                                   f'{cache.MANIFEST}): pass a new or empty directory.')
             if manifest is None:
                 continue  # an empty --tokenized_path dir: encoded and saved there
             reason = self.from_cached_encoding(manifest['key']['encoding'])
@@ -110,12 +115,11 @@ class SwiftTrain(ABC):
         encoded now or taken from --tokenized_path / the --enable_cache cache."""
         from swift.dataset import cache
         parts = []
-        tokenized_cache = any(flag == '--tokenized_path' for flag, _, _ in caches)
         for flag, path, manifest in caches:
             if flag == '--cached_dataset' or raw_train is None:
                 parts.append(self._from_cache(template, flag, path, manifest))
         if raw_train is not None:
-            parts.append(self._encode_raw(template, raw_train, raw_val, tokenized_cache))
+            parts.append(self._encode_raw(template, raw_train, raw_val))
         datasets, stats = concat_parts(parts)
         self.train_stats = stats['train']
         on_the_fly = '--lazy_tokenize' if self.args.lazy_tokenize else '--streaming' if self.args.streaming else ''
@@ -141,7 +145,7 @@ class SwiftTrain(ABC):
         logger.info(f'{flag} {path}: {stats["train"].rows_kept} encoded train rows, encoding skipped.')
         return datasets, stats
 
-    def _encode_raw(self, template, raw_train, raw_val, tokenized_cache: bool):
+    def _encode_raw(self, template, raw_train, raw_val):
         from swift.dataset import cache, encode_dataset
         args = self.args
         opts = dict(num_proc=args.dataset_num_proc, strict=args.strict, lazy=args.lazy_tokenize,
