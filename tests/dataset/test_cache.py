@@ -186,3 +186,20 @@ def test_concurrent_writers_leave_one_complete_cache(tmp_path):
     datasets, stats = cache.load_cache(path, cache.read_manifest(path))
     assert datasets['train']['input_ids'][0] == [won.index(True)] * 3 and stats['train'].rows_kept == 1
     assert os.listdir(tmp_path) == ['c']
+
+
+@pytest.mark.parametrize('argv,says', [
+    (['--template_mode', 'rlhf', '--merge_lora', 'true', '--adapters', 'x'],
+     '--template_mode rlhf is read by --to_cached_dataset true only'),
+    (['--to_cached_dataset', 'true'], '--to_cached_dataset true encodes --dataset: pass --dataset'),
+    (['--to_cached_dataset', 'true', '--dataset', 'd.jsonl', '--to_gguf', 'true'], 'run them as two exports'),
+])
+def test_export_flag_refusals(argv, says, capsys):
+    assert cli_main(['export'] + MODEL + argv) == 2
+    assert says in capsys.readouterr().err
+
+
+def test_a_non_empty_tokenized_path_without_cache_is_refused(tmp_path, capsys):
+    (tmp_path / 'notes.txt').write_text('mine')
+    assert cli_main(['sft'] + MODEL + ['--dataset', 'x.jsonl', '--tokenized_path', str(tmp_path)]) == 1
+    assert 'holds files but no encoded-dataset cache' in capsys.readouterr().err
