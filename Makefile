@@ -8,6 +8,9 @@ export OMP_NUM_THREADS ?= 2
 
 .PHONY: install browser-deps test test-extra demo lint clean
 EXTRA_MARKS := distributed or browser or fuzz
+# make test: one pytest worker per core; tests are single-threaded (OMP_NUM_THREADS=1) and mostly wait on
+# subprocesses, so two workers nearly halve the wall time. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 
 install: $(STAMP)
 
@@ -21,7 +24,7 @@ $(STAMP): pyproject.toml requirements/core.txt requirements/test.txt
 	touch $(STAMP)
 
 test: install
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests -q -m "not ($(EXTRA_MARKS))"
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests -q -m "not ($(EXTRA_MARKS))" -n $(TEST_WORKERS)
 
 # The browser tests drive Debian's chromium through playwright (whose own browser download cannot work offline);
 # fonts-wqy-zenhei renders the Chinese labels.

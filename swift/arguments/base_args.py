@@ -98,6 +98,9 @@ class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, Templ
             self._load_args_json()
         self._check_train_type()
         self._check_agent_names()
+        if self.new_special_tokens:  # .txt files and comma lists -> the token list args.json records
+            from swift.model.new_tokens import read_new_tokens
+            self.new_special_tokens = read_new_tokens(self.new_special_tokens)
         if self.model is None:
             raise ArgumentError('--model is required (a model id, a local path, or swift/tiny-qwen2); '
                                 'with --adapters it is read from the adapter\'s args.json.')

@@ -39,6 +39,9 @@ class ModelArguments:
         'Per-device memory for device_map auto, e.g. \'{"0": "20GB"}\'.', default=None)
     local_repo_path: Optional[str] = _help('Local copy of a github repo some models need (none here: refused).',
                                            default=None)
+    new_special_tokens: List[str] = _list('Special tokens to add to the tokenizer (the embeddings grow to fit): '
+                                          'tokens, comma lists, or .txt files with one token a line. Training saves '
+                                          'them in args.json, so infer/export rebuild the vocabulary.')
 
     def validate(self):
         if self.num_labels is not None and self.num_labels < 1:
@@ -57,6 +60,18 @@ class DataArguments:
     data_seed: int = _help('Seed for dataset sampling, shuffling and splitting.', default=42)
     dataset_num_proc: int = _help('Processes for dataset preprocessing.', default=1)
     streaming: bool = _help('Read and process datasets as a stream (needs --max_steps for training).', default=False)
+    interleave_prob: List[float] = _list('ms-swift: mix the --dataset entries with datasets.interleave_datasets, '
+                                         'drawing rows from each with these probabilities (one per entry, sum 1); '
+                                         'default: concatenate them. Not applied to --val_dataset.')
+    stopping_strategy: Literal['first_exhausted', 'all_exhausted'] = _help(
+        'With --interleave_prob: stop when the first entry runs out (first_exhausted) or when every entry has been '
+        'seen once, repeating the shorter ones (all_exhausted).', default='first_exhausted')
+    mix_strategy: Literal['concat', 'interleave_under', 'interleave_over'] = _help(
+        'LLaMA-Factory: concat, interleave_under (= first_exhausted) or interleave_over (= all_exhausted).',
+        default='concat')
+    interleave_probs: Optional[str] = _help('LLaMA-Factory: comma-separated probabilities of the interleave '
+                                            'strategies, e.g. 0.7,0.3; default: alternate the entries.',
+                                            default=None)
     enable_cache: bool = _help('Training: keep encoded datasets in $SWIFT_CACHE/encoded, keyed by data, template, '
                                'tokenizer and max_length (a changed input is a miss).', default=False)
     load_from_cache_file: bool = _help('ms-swift >= 3.5 name of --enable_cache (training).', default=False)
@@ -83,6 +98,40 @@ class DataArguments:
                                     f'got {len(value)} values: {value}.')
         if self.dataset_num_proc < 1:
             raise ArgumentError('--dataset_num_proc must be >= 1.')
+        self._validate_mixing()
+
+    def _validate_mixing(self):
+        if self.interleave_prob and self.mix_strategy != 'concat':
+            raise ArgumentError('--interleave_prob (ms-swift) and --mix_strategy (LLaMA-Factory) both choose the mix: '
+                                'pass one of them.')
+        if self.stopping_strategy != 'first_exhausted' and not self.interleave_prob:
+            raise ArgumentError(f'--stopping_strategy {self.stopping_strategy} applies with --interleave_prob only; '
+                                'add the probabilities or drop it.')
+        if self.interleave_probs and self.mix_strategy == 'concat':
+            raise ArgumentError('--interleave_probs applies with --mix_strategy interleave_under or interleave_over; '
+                                'add one or drop it.')
+        strategy, probs = self.mixing()
+        if strategy == 'concat' or probs is None or not self.dataset:
+            return
+        flag = '--interleave_prob' if self.interleave_prob else '--interleave_probs'
+        if len(probs) != len(self.dataset):
+            raise ArgumentError(f'{flag} has {len(probs)} values for {len(self.dataset)} --dataset entries: give one '
+                                'probability per entry.')
+        if any(p < 0 for p in probs) or abs(sum(probs) - 1) > 1e-6:
+            raise ArgumentError(f'{flag} {" ".join(map(str, probs))}: probabilities must be >= 0 and sum to 1.')
+
+    def mixing(self):
+        """(mix_strategy, probabilities) of the --dataset entries, ms-swift's flags mapped onto LLaMA-Factory's."""
+        if self.interleave_prob:
+            over = self.stopping_strategy == 'all_exhausted'
+            return ('interleave_over' if over else 'interleave_under'), list(self.interleave_prob)
+        if not self.interleave_probs:
+            return self.mix_strategy, None
+        try:
+            return self.mix_strategy, [float(p) for p in self.interleave_probs.split(',') if p.strip()]
+        except ValueError:
+            raise ArgumentError(f'--interleave_probs {self.interleave_probs}: expected comma-separated numbers such '
+                                'as 0.7,0.3.') from None
 
 
 @dataclass

@@ -22,6 +22,7 @@ ALIASES = {
     'init_weights': ['init_lora_weights'],  # the PiSSA/OLoRA examples
     'tools_prompt': ['agent_template'],  # ms-swift >= 3.5
     'vllm_max_model_len': ['vllm_max_model_length'],  # trl's GRPOConfig name
+    'ref_adapters': ['ref_model_adapters'],  # LLaMA-Factory
 }
 _ALIAS_OF = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
 _NONE = ('none', 'null')

@@ -37,6 +37,9 @@ class RLHFGroup:
                                      'with adapters the frozen base is the reference.', default=None)
     ref_model_type: Optional[str] = _help('model_type of --ref_model.', default=None)
     ref_model_revision: Optional[str] = _help('Hub revision of --ref_model.', default=None)
+    ref_adapters: List[str] = _list('Adapters merged into the reference model of dpo/kto/ppo (--ref_model, default '
+                                    '--model), e.g. the SFT LoRA that --adapters continues (alias '
+                                    '--ref_model_adapters, LLaMA-Factory).')
     beta: Optional[float] = _help('KL coefficient; default 2.0 for simpo, 0.04 for grpo, 0.1 otherwise.',
                                   default=None)
     label_smoothing: float = _help('DPO/CPO label smoothing (conservative DPO).', default=0.)
@@ -159,8 +162,9 @@ class RLHFArguments(GRPOGroup, PPOGroup, RewardModelGroup, RLHFGroup, TrainArgum
         if self.loss_weights and len(self.loss_weights) != len(self.loss_type):
             raise ArgumentError(f'--loss_weights has {len(self.loss_weights)} values for {len(self.loss_type)} '
                                 '--loss_type values: give one weight per loss.')
-        if self.ref_model and kind not in REF_MODEL_TYPES:
-            raise ArgumentError(f'--ref_model is used by {", ".join(REF_MODEL_TYPES)} only; drop it for {kind}.')
+        for flag in ('ref_model', 'ref_adapters'):
+            if getattr(self, flag) and kind not in REF_MODEL_TYPES:
+                raise ArgumentError(f'--{flag} is used by {", ".join(REF_MODEL_TYPES)} only; drop it for {kind}.')
         if kind == 'ppo' and not self.reward_model:
             raise ArgumentError('--rlhf_type ppo needs --reward_model (e.g. the output of --rlhf_type rm).')
         if kind == 'grpo':

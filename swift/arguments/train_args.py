@@ -15,6 +15,8 @@ from .groups import _help
 from .tuner_args import TunerArguments
 
 logger = get_logger()
+# peft tuners that train the embeddings of new tokens as modules_to_save.
+VOCAB_TUNERS = ('lora', 'longlora', 'adalora', 'vera', 'boft', 'fourierft')
 ADAPTER_TYPES = ('lora', 'longlora', 'adalora', 'adapter', 'vera', 'boft', 'fourierft', 'reft')
 
 
@@ -78,6 +80,16 @@ class TrainExtras:
                                           '--dataset and save it there first (the same cache and checks).',
                                           default=None)
     dry_run: bool = _help('Stop after encoding: print one encoded sample and dataset statistics.', default=False)
+    resize_vocab: bool = _help('LLaMA-Factory: grow the embeddings to the tokenizer and train the input and output '
+                               'embeddings (modules_to_save with adapters); on with --new_special_tokens.',
+                               default=False)
+    new_special_tokens_config: Optional[str] = _help(
+        "LLaMA-Factory: YAML file {'<token>': 'description', ...}: its tokens are added like --new_special_tokens "
+        'and the descriptions feed --init_special_tokens desc_init.', default=None)
+    init_special_tokens: Literal['noise_init', 'desc_init', 'desc_init_w_noise'] = _help(
+        'LLaMA-Factory: initial embedding of new tokens: the mean of the existing rows plus N(0, 1/d) noise '
+        '(noise_init), the mean of the embeddings of its description (desc_init), or that plus the noise.',
+        default='noise_init')
     zero_hpz_partition_size: Optional[int] = _help(
         'ZeRO++ hierarchical partitioning: shard ZeRO-3 parameters within groups of this many ranks (a node).',
         default=None)
@@ -123,6 +135,16 @@ class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, Base
         self._validate_cache()
         if self.save_strategy == 'no' and self.create_checkpoint_symlink:
             raise ArgumentError('--create_checkpoint_symlink needs checkpoints: drop --save_strategy no.')
+        self._validate_vocab()
+
+    def _validate_vocab(self):
+        if self.init_special_tokens != 'noise_init' and not self.new_special_tokens_config:
+            raise ArgumentError(f'--init_special_tokens {self.init_special_tokens} initialises tokens from their '
+                                'descriptions: add --new_special_tokens_config tokens.yaml.')
+        grows = self.new_special_tokens or self.new_special_tokens_config or self.resize_vocab
+        if grows and self.train_type not in ('full',) + VOCAB_TUNERS:
+            raise ArgumentError(f'New tokens need trainable embeddings: --train_type {self.train_type} cannot train '
+                                f'them; use full or one of {", ".join(VOCAB_TUNERS)}.')
 
     def _validate_cache(self):
         flags = [f'--{n}' for n in ('cached_dataset', 'tokenized_path', 'enable_cache', 'load_from_cache_file')
@@ -152,6 +174,7 @@ class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, Base
             self.learning_rate = 1e-5 if self.train_type == 'full' else 1e-4
         if self.lazy_tokenize is None:
             self.lazy_tokenize = False
+        self._resolve_new_tokens()
         if self.data_seed is None:  # transformers' field (None = unseeded order) shadows ours: follow --seed
             self.data_seed = self.seed
         if self.eval_strategy is None:
@@ -165,6 +188,17 @@ class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, Base
         if self.metric is None:
             self.metric = 'nlg' if self.predict_with_generate else 'acc'
         self._resolve_output_dir()
+
+    def _resolve_new_tokens(self):
+        """The tokens of --new_special_tokens_config join --new_special_tokens (so args.json lists them all)."""
+        from swift.model.new_tokens import read_token_descriptions
+        self.token_descriptions = {}
+        if self.new_special_tokens_config:
+            self.token_descriptions = read_token_descriptions(self.new_special_tokens_config)
+            self.new_special_tokens += [t for t in self.token_descriptions if t not in self.new_special_tokens]
+        if self.new_special_tokens and not self.resize_vocab:
+            self.resize_vocab = True
+            logger.info('--new_special_tokens: --resize_vocab true (the embeddings of the new tokens are trained).')
 
     def _resolve_output_dir(self):
         if self.output_dir is None:

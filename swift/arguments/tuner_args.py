@@ -16,6 +16,7 @@ LORA_INIT_WEIGHTS = ('true', 'false', 'gaussian', 'pissa', 'pissa_niter_<N>', 'o
 LORA_DTYPES = ('float16', 'bfloat16', 'float32', 'fp16', 'bf16', 'fp32')
 REFT_INTERVENTIONS = ('NoreftIntervention', 'LoreftIntervention', 'ConsreftIntervention', 'LobireftIntervention',
                       'DireftIntervention', 'NodireftIntervention')
+_NEW_ADAPTER_TYPES = ('lora', 'longlora', 'adalora', 'vera', 'boft', 'fourierft')  # mergeable peft tuners
 # Field-name prefix -> (the flag that enables those fields, test on the arguments).
 _METHOD_FIELDS = {
     'galore_': ('--use_galore', lambda a: a.use_galore),
@@ -44,6 +45,9 @@ class TunerArguments:
     init_weights: str = _help('LoRA init: true, false, gaussian, pissa, pissa_niter_<N>, olora, orthogonal.',
                               default='true')
     modules_to_save: List[str] = _list('Extra original modules to train and save next to the tuner.')
+    create_new_adapter: bool = _help('LLaMA-Factory: merge --adapters into the base model and train a fresh adapter '
+                                     'on top (infer/export merge them again, from the new adapter\'s args.json).',
+                                     default=False)
     # Full training.
     freeze_parameters: List[str] = _list('Full training: name prefixes of parameters to freeze.')
     freeze_parameters_ratio: float = _help('Full training: fraction of parameters to freeze, bottom-up.',
@@ -170,6 +174,11 @@ class TunerArguments:
         self._validate_values()
         self._validate_for_train_type(getattr(self, 'train_type', None))
         self._validate_gpu_only()
+        if self.create_new_adapter and not getattr(self, 'adapters', None):
+            raise ArgumentError('--create_new_adapter true merges --adapters into the base first: pass --adapters.')
+        if self.create_new_adapter and getattr(self, 'train_type', None) not in _NEW_ADAPTER_TYPES:
+            raise ArgumentError(f'--create_new_adapter applies to {", ".join(_NEW_ADAPTER_TYPES)}; --train_type '
+                                f'{self.train_type} adds no such adapter.')
 
     def _validate_method_fields(self):
         for f in fields(TunerArguments):

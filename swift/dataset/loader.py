@@ -7,7 +7,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 import datasets as hf_datasets
 import numpy as np
 
-from swift.utils import DatasetError, did_you_mean
+from swift.utils import DatasetError, did_you_mean, get_logger
 
 from .builtin import SelfCognitionPreprocessor
 from .hub import load_from_hub
@@ -22,6 +22,7 @@ from .syntax import DatasetSyntax
 AnyDataset = Union[hf_datasets.Dataset, hf_datasets.IterableDataset]
 ItemsFactory = Callable[[], Iterable[Tuple[int, Any]]]
 _PATH_HINTS = ('/', '\\', './', '../', '~')
+logger = get_logger()
 
 
 @dataclass
@@ -170,49 +171,61 @@ def sample_dataset(dataset: AnyDataset, n: Optional[int], rng: np.random.RandomS
     if isinstance(dataset, hf_datasets.IterableDataset):
         return dataset.take(n)
     size = len(dataset)
+    if n > size:
+        logger.info(f'#{n} is more than the {size} rows: every row {n // size} times plus {n % size} random rows.')
     index = np.concatenate([np.tile(np.arange(size), n // size), rng.permutation(size)[:n % size]])
-    return dataset.select(index.tolist())
+    return dataset.select(index.astype(np.int64).tolist())
 
 
-def split_dataset(dataset: AnyDataset, ratio: float, rng: np.random.RandomState):
+def split_dataset(dataset: AnyDataset, ratio: float, rng: np.random.RandomState, n: Optional[int] = None):
+    """(train, val) of one entry, as ms-swift's post_process: the validation rows (ratio of min(size, N), at least
+    one) are drawn first without repeats, then the train rows are sampled to N - val from the rest, so an upsampled
+    entry never repeats a validation row in training."""
     if ratio <= 0:
-        return dataset, None
+        return sample_dataset(dataset, n, rng), None
     if isinstance(dataset, hf_datasets.IterableDataset):
         raise DatasetError('--split_dataset_ratio needs a sized dataset; with --streaming pass --val_dataset '
                            'or set --split_dataset_ratio 0.')
     size = len(dataset)
-    n_val = min(max(1, int(size * ratio)), size - 1)
-    if n_val <= 0:
-        return dataset, None
+    n = size if n is None else n
+    n_val = max(1, int(min(size, n) * ratio))
+    if size < 2 or n - n_val <= 0:
+        return sample_dataset(dataset, n, rng), None  # too small to hold rows out
     order = rng.permutation(size)
-    return dataset.select(order[n_val:].tolist()), dataset.select(order[:n_val].tolist())
-
-
-def _concat(parts: List[AnyDataset]) -> Optional[AnyDataset]:
-    parts = [p for p in parts if p is not None]
-    if not parts:
-        return None
-    return concatenate(parts)
+    train, val = dataset.select(order[n_val:].tolist()), dataset.select(order[:n_val].tolist())
+    return sample_dataset(train, n - n_val, rng), val
 
 
 def load_dataset(datasets: Union[str, Sequence[str]], *, split_dataset_ratio: float = 0., seed: int = 42,
                  num_proc: int = 1, streaming: bool = False, use_hf: bool = False, hub_token: Optional[str] = None,
                  strict: bool = False, columns: Union[None, str, Dict[str, str]] = None,
-                 remove_unused_columns: bool = True, model_name: Any = None, model_author: Any = None,
-                 download_mode: str = 'reuse_dataset_if_exists') -> Tuple[AnyDataset, Optional[AnyDataset]]:
-    """(train, val) of canonical rows; val is None when split_dataset_ratio == 0. Extra source columns are kept
-    here whatever `remove_unused_columns` says: reward functions and metrics read them; encoding drops them."""
+                 model_name: Any = None, model_author: Any = None,
+                 download_mode: str = 'reuse_dataset_if_exists', mix_strategy: str = 'concat',
+                 interleave_probs: Optional[Sequence[float]] = None) -> Tuple[AnyDataset, Optional[AnyDataset]]:
+    """(train, val) of canonical rows; val is None when split_dataset_ratio == 0. Each entry is sampled (`#N`) and
+    split on its own, then the entries are mixed (`mix_strategy`, see mix.py) with a seed drawn from `seed`.
+    Extra source columns are kept: reward functions and metrics read them; encoding drops them."""
+    from .mix import check_probs, mix_datasets
     entries = [datasets] if isinstance(datasets, str) else list(datasets or [])
     if not entries:
         raise DatasetError('No dataset given; pass --dataset <id or path> (e.g. --dataset data.jsonl).')
+    if mix_strategy != 'concat':
+        check_probs(interleave_probs, len(entries))
     ctx = LoadContext(seed, num_proc, streaming, use_hf, hub_token, strict, parse_columns(columns), model_name,
                       model_author, download_mode)
     rng = np.random.RandomState(seed)
     trains, vals = [], []
     for entry in entries:
         syntax = DatasetSyntax.parse(entry)
-        dataset = sample_dataset(load_one(syntax, ctx), syntax.dataset_sample, rng)
-        train, val = split_dataset(dataset, split_dataset_ratio, rng)
+        train, val = split_dataset(load_one(syntax, ctx), split_dataset_ratio, rng, syntax.dataset_sample)
         trains.append(train)
         vals.append(val)
-    return _concat(trains), _concat(vals)
+    mix_seed = int(rng.randint(0, 2**31 - 1))
+    train = mix_datasets(trains, entries, mix_strategy, interleave_probs, mix_seed, 'train')
+    pairs = [(e, v) for e, v in zip(entries, vals) if v is not None]
+    if not pairs:
+        return train, None
+    if len(pairs) < len(entries):  # some entry too small to hold rows out: the others' val rows are concatenated
+        mix_strategy = 'concat'
+    val_names, val_parts = [e for e, _ in pairs], [v for _, v in pairs]
+    return train, mix_datasets(val_parts, val_names, mix_strategy, interleave_probs, mix_seed, 'val')

@@ -7,6 +7,7 @@ import os
 from typing import Callable, Dict, List, Optional, Tuple
 
 from swift.utils import ArgumentError, get_logger
+from swift.utils.atomic import open_staged
 
 logger = get_logger()
 BUILTIN = ('acc', 'rouge')
@@ -104,9 +105,8 @@ def _mean(value) -> Optional[float]:
 
 
 def _write_predictions(path, requests, predictions, references, scores) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
     per_sample = {k: v for k, v in scores.items() if isinstance(v, (list, tuple))}
-    with open(path, 'w', encoding='utf-8') as f:
+    with open_staged(path) as f:
         for i, (request, pred, ref) in enumerate(zip(requests, predictions, references)):
             row = {'messages': request.messages, 'response': pred, 'reference': ref,
                    'scores': {k: v[i] for k, v in per_sample.items()}}

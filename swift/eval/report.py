@@ -3,6 +3,8 @@ import json
 import os
 from typing import Dict, List, Optional
 
+from swift.utils.atomic import open_staged
+
 COLUMNS = ('dataset', 'subset', 'metric', 'score', 'n')
 
 
@@ -22,8 +24,7 @@ def format_table(rows: List[dict], columns=COLUMNS) -> str:
 
 
 def write_report(path: str, rows: List[dict], meta: Dict) -> str:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, 'w', encoding='utf-8') as f:
+    with open_staged(path) as f:
         json.dump({**meta, 'results': rows}, f, ensure_ascii=False, indent=2)
     return path
 

@@ -5,7 +5,7 @@ from typing import List, Optional
 
 import torch
 
-from swift.tuners.adapters import is_adapter_dir, read_adapter_config
+from swift.tuners.adapters import is_adapter_dir, read_adapter_config, with_base_adapters
 from swift.utils import ArgumentError, get_logger
 
 logger = get_logger()
@@ -50,7 +50,10 @@ def check_same_base(model, adapter_dir: str) -> None:
     if saved is None:
         return
     config = model.config.to_dict()
-    diffs = [f'{k} {saved[k]} vs {config.get(k)}' for k in _SHAPE_KEYS if k in saved and saved[k] != config.get(k)]
+    keys = _SHAPE_KEYS
+    if read_adapter_config(adapter_dir).get('modules_to_save'):
+        keys = tuple(k for k in keys if k != 'vocab_size')  # new tokens: the adapter carries the grown embeddings
+    diffs = [f'{k} {saved[k]} vs {config.get(k)}' for k in keys if k in saved and saved[k] != config.get(k)]
     if diffs:
         base = read_adapter_config(adapter_dir)['base_model_name_or_path']
         raise ArgumentError(f'--adapters {adapter_dir} was trained on another base model ({base}; {", ".join(diffs)}'
@@ -70,6 +73,7 @@ def _load_one(model, adapter_dir: str):
 @torch.no_grad()
 def merge_adapters(model, adapters: List[str]):
     """The base model with each adapter merged in, in order (a plain transformers model)."""
+    adapters = with_base_adapters(adapters)  # --create_new_adapter checkpoints: their base adapters first
     check_mergeable(adapters)
     for adapter_dir in adapters:
         peft_model = _load_one(model, adapter_dir)

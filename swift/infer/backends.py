@@ -3,11 +3,10 @@ never its own chat formatting), and the engine's cumulative outputs become our r
 import asyncio
 from typing import Dict, List, Optional
 
+from .assemble import Assembler, ChoiceState
 from .engine import InferEngine
-from .protocol import (AdapterRequest, ChatCompletionResponse, ChatCompletionResponseChoice,
-                       ChatCompletionResponseStreamChoice, ChatCompletionStreamResponse, ChatMessage, DeltaMessage,
-                       InferRequest, RequestConfig, UsageInfo, random_uuid)
-from .tool_call import parse_output, streamable, tool_call_format
+from .protocol import AdapterRequest, InferRequest, RequestConfig, UsageInfo, random_uuid
+from .tool_call import tool_call_format
 from .utils import end_token_ids, logprob_entry, text_stop_words
 
 
@@ -55,51 +54,23 @@ class GpuEngine(InferEngine):
         ids = encoded['input_ids']
         prefill = self.template.tool_prefill(row)  # a forced tool call's start, part of the output
         outputs = self._generate(ids, config, adapter_request)
-        request_id = f'chatcmpl-{random_uuid()}'
+        assembler = Assembler(self.model_name, infer_request, self.tool_format, prefill, bool(config.logprobs),
+                              f'chatcmpl-{random_uuid()}')
         if config.stream:
-            return self._stream(outputs, infer_request, config, len(ids), request_id, prefill)
+            return self._stream(outputs, assembler, len(ids))
         last = None
         async for last in outputs:
             pass
-        return self._response(last, infer_request, config, len(ids), request_id, prefill)
+        return assembler.response(_states(last), _usage(last, len(ids)))
 
-    def _response(self, outs: List[Output], request, config, n_prompt, request_id,
-                  prefill: str = '') -> ChatCompletionResponse:
-        choices = []
-        for o in outs:
-            content, calls = parse_output(request, o.text, self.tool_format, prefill)
-            logprobs = {'content': o.logprobs} if config.logprobs else None
-            choices.append(ChatCompletionResponseChoice(o.index, ChatMessage('assistant', content, calls),
-                                                        'tool_calls' if calls else o.finish_reason, logprobs))
-        return ChatCompletionResponse(self.model_name, choices, _usage(outs, n_prompt), id=request_id)
-
-    async def _stream(self, outputs, request, config, n_prompt, request_id, prefill: str = ''):
-        sent: Dict[int, tuple] = {}  # index -> (characters, logprob entries) already sent
+    async def _stream(self, outputs, assembler: Assembler, n_prompt: int):
         try:
             async for outs in outputs:
-                choices = []
-                for o in outs:
-                    chars, n_lp = sent.get(o.index, (0, 0))
-                    if chars == -1:
-                        continue
-                    upto = max(chars, streamable(request, o.text, self.tool_format, prefill)) if request.tools \
-                        else len(o.text)
-                    delta = DeltaMessage('assistant' if o.index not in sent else None, o.text[chars:upto])
-                    if o.finish_reason and request.tools:
-                        content, delta.tool_calls = parse_output(request, o.text, self.tool_format, prefill)
-                        delta.content = (content or '')[chars:]
-                        upto = len(o.text)
-                    finish = ('tool_calls' if delta.tool_calls else o.finish_reason) if o.finish_reason else None
-                    new_lp = o.logprobs[n_lp:]
-                    if not (delta.content or finish or new_lp):
-                        continue
-                    sent[o.index] = (-1 if finish else upto, len(o.logprobs))
-                    logprobs = {'content': new_lp} if config.logprobs else None
-                    choices.append(ChatCompletionResponseStreamChoice(o.index, delta, finish, logprobs))
-                if choices:
-                    yield ChatCompletionStreamResponse(self.model_name, choices, _usage(outs, n_prompt), id=request_id)
+                chunk = assembler.chunk(_states(outs), _usage(outs, n_prompt))
+                if chunk is not None:
+                    yield chunk
         finally:
-            await self._abort(request_id)
+            await self._abort(assembler.request_id)
 
     async def _abort(self, request_id: str) -> None:
         """Free the request in the engine when the consumer stopped early (engines that can, override)."""
@@ -124,3 +95,7 @@ class GpuEngine(InferEngine):
 def _usage(outs: List[Output], n_prompt: int) -> UsageInfo:
     completion = sum(len(o.token_ids) for o in outs)
     return UsageInfo(n_prompt, completion, n_prompt + completion)
+
+
+def _states(outs: List[Output]) -> List[ChoiceState]:
+    return [ChoiceState(o.index, o.text, o.finish_reason, o.logprobs) for o in outs]

@@ -31,8 +31,6 @@ class Choice:
         self.text: Optional[str] = None  # final text, set when finished
         needs_text = job.stream or bool(job.stop_words)
         self.decoder = IncrementalDecoder(job.tokenizer) if needs_text else None
-        self.delta = ''  # text produced by the latest step (streaming)
-        self.new_logprobs: List[Dict] = []
 
     @property
     def finished(self) -> bool:
@@ -44,17 +42,14 @@ class Choice:
         self.tokens.append(token)
         if logprob is not None:
             self.logprobs.append(logprob)
-            self.new_logprobs.append(logprob)
         if token in job.end_ids:
             self._finish('stop', flush=True)
             return
         if self.decoder is not None:
             before = len(self.decoder.text)
-            self.delta += self.decoder.step(token)
+            self.decoder.step(token)
             end = find_stop(self.decoder.text, job.stop_words, max(0, before - job.max_stop_len))
             if end is not None:
-                cut = len(self.decoder.text) - end
-                self.delta = self.delta[:len(self.delta) - cut] if cut else self.delta
                 self.decoder.text = self.decoder.text[:end]
                 self._finish('stop')
                 return
@@ -65,7 +60,7 @@ class Choice:
         self.finish_reason = reason
         if self.decoder is not None:
             if flush:
-                self.delta += self.decoder.flush()
+                self.decoder.flush()
             self.text = self.decoder.text
         else:
             ids = self.tokens[:-1] if self.tokens and self.tokens[-1] in self.job.end_ids else self.tokens

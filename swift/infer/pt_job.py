@@ -4,12 +4,10 @@ from typing import List, Optional
 import torch
 
 from swift.utils import ArgumentError
-from .protocol import (ChatCompletionResponse, ChatCompletionResponseChoice, ChatCompletionResponseStreamChoice,
-                       ChatCompletionStreamResponse, ChatMessage, DeltaMessage, InferRequest, RequestConfig,
-                       UsageInfo, random_uuid)
+from .assemble import Assembler, ChoiceState
+from .protocol import ChatCompletionResponse, InferRequest, RequestConfig, UsageInfo, random_uuid
 from .pt_batch import Choice
 from .sampling import SamplingParams
-from .tool_call import parse_output, streamable
 from .utils import text_stop_words
 
 DONE = object()  # end of a stream
@@ -42,8 +40,8 @@ class Job:
         self.sampling = SamplingParams(config.temperature, config.top_k or 0, config.top_p, config.repetition_penalty,
                                        config.presence_penalty, config.frequency_penalty, generator)
         self.cancelled = self.done = False
-        self._started, self._reported = set(), set()  # choice indexes that streamed their first / last chunk
-        self._streamed = {}  # choice index -> characters of content already streamed (tools requests)
+        self.assembler = Assembler(engine.model_name, request, engine.tool_format, self.prefill,
+                                   bool(config.logprobs), self.id)
         self.choices: List[Choice] = [Choice(self, i) for i in range(config.n)]
 
     # ----- outputs -----
@@ -57,54 +55,19 @@ class Job:
             return
         finished = all(c.finished for c in self.choices)
         if self.stream:
-            chunk = self._chunk()
-            if chunk.choices:
+            chunk = self.assembler.chunk(self._states(), self.usage())
+            if chunk is not None:
                 self.sink(chunk)
         if finished:
             self.done = True
             self.sink(DONE if self.stream else self.response())
 
     def response(self) -> ChatCompletionResponse:
-        choices = []
-        for c in self.choices:
-            content, tool_calls = parse_output(self.request, c.text, self.engine.tool_format, self.prefill)
-            choices.append(ChatCompletionResponseChoice(
-                c.index, ChatMessage('assistant', content, tool_calls), 'tool_calls' if tool_calls else
-                c.finish_reason, {'content': c.logprobs} if self.config.logprobs else None))
-        return ChatCompletionResponse(self.engine.model_name, choices, self.usage(), id=self.id)
+        return self.assembler.response(self._states(), self.usage())
 
-    def _chunk(self) -> ChatCompletionStreamResponse:
-        choices = []
-        for c in self.choices:
-            if c.index in self._reported:
-                continue
-            delta, finish = self._delta(c), None
-            if c.finished:
-                self._reported.add(c.index)
-                finish = 'tool_calls' if delta.tool_calls else c.finish_reason
-            elif not (delta.content or c.new_logprobs):
-                c.delta = ''
-                continue
-            logprobs = {'content': c.new_logprobs} if self.config.logprobs else None
-            choices.append(ChatCompletionResponseStreamChoice(c.index, delta, finish, logprobs))
-            c.delta, c.new_logprobs = '', []
-        return ChatCompletionStreamResponse(self.engine.model_name, choices, self.usage(), id=self.id)
-
-    def _delta(self, c: Choice) -> DeltaMessage:
-        role = None if c.index in self._started else 'assistant'
-        self._started.add(c.index)
-        if not self.request.tools:
-            return DeltaMessage(role, c.delta)
-        # with tools, content stops at a tool-call marker; the parsed calls come with the last chunk
-        sent = self._streamed.get(c.index, 0)
-        text = c.decoder.text
-        if not c.finished:
-            upto = max(sent, streamable(self.request, text, self.engine.tool_format, self.prefill))
-            self._streamed[c.index] = upto
-            return DeltaMessage(role, text[sent:upto])
-        content, tool_calls = parse_output(self.request, text, self.engine.tool_format, self.prefill)
-        rest = (content or '')[sent:] if (content or '').startswith(text[:sent]) else ''
-        return DeltaMessage(role, rest, tool_calls)
+    def _states(self) -> List[ChoiceState]:
+        return [ChoiceState(c.index, c.text if c.finished else c.decoder.text, c.finish_reason, c.logprobs)
+                for c in self.choices]
 
 
 def _resolve(config: RequestConfig, default: RequestConfig, generation_config) -> RequestConfig:

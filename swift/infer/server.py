@@ -186,17 +186,27 @@ def _body_schema(model) -> Dict[str, Any]:
 
 
 def _add_docs(app: FastAPI, server: _Server):
+    """Behind --api_key, open `/docs?api_key=<key>`: the page then fetches its schema with the same key, and its
+    Authorize button (a bearer scheme in the schema) sends the key with "Try it out" requests."""
+    from urllib.parse import quote
+
     from fastapi.openapi.docs import get_swagger_ui_html
 
     @app.get('/openapi.json', include_in_schema=False)
     async def openapi(request: Request):
-        server.check_auth(request)
-        return JSONResponse(app.openapi())
+        check_api_key(request, server.args.api_key, query=True)
+        schema = app.openapi()
+        if server.args.api_key:
+            schema.setdefault('components', {})['securitySchemes'] = {'bearer': {'type': 'http', 'scheme': 'bearer'}}
+            schema['security'] = [{'bearer': []}]
+        return JSONResponse(schema)
 
     @app.get('/docs', include_in_schema=False)
     async def docs(request: Request):
-        server.check_auth(request)
-        return get_swagger_ui_html(openapi_url='/openapi.json', title='swift deploy')
+        check_api_key(request, server.args.api_key, query=True)
+        key = request.query_params.get('api_key')
+        url = f'/openapi.json?api_key={quote(key)}' if key else '/openapi.json'
+        return get_swagger_ui_html(openapi_url=url, title='swift deploy')
 
 
 def build_app(engine, args) -> FastAPI:

@@ -17,11 +17,14 @@ MAX_JSON_DEPTH = 64  # OpenAI bodies nest a few levels (tools' JSON schemas a fe
 SEED_MIN, SEED_MAX = -2**63, 2**64 - 1
 
 
-def check_api_key(request: Request, key: Optional[str]) -> None:
-    """Constant-time comparison, so the key cannot be guessed byte by byte from response times."""
+def check_api_key(request: Request, key: Optional[str], *, query: bool = False) -> None:
+    """Constant-time comparison, so the key cannot be guessed byte by byte from response times. `query`: the docs
+    pages also take `?api_key=<key>`, since a browser opening /docs sends no Authorization header."""
     if not key:
         return
     header = request.headers.get('authorization', '')
+    if query and not header and 'api_key' in request.query_params:
+        header = f'Bearer {request.query_params["api_key"]}'
     if not hmac.compare_digest(header.encode('utf-8', 'surrogateescape'), f'Bearer {key}'.encode()):
         what = 'missing' if not header else 'incorrect'
         raise OpenAIError(401, f'{what.capitalize()} API key: send the header `Authorization: Bearer <key>` '

@@ -34,9 +34,22 @@ def load_model_tokenizer(args: BaseArguments, load_model: bool = True, **overrid
         hub_token=args.hub_token, revision=args.model_revision)
     kwargs.update(overrides)
     model, tokenizer = get_model_tokenizer(args.model, args.torch_dtype, args.device_map, **kwargs)
+    add_vocab(args, model, tokenizer)
     # Record what was resolved so args.json reproduces it (infer/export/--adapters read it back).
     args.model_type = args.model_type or tokenizer.model_info.model_type
     return model, tokenizer
+
+
+def add_vocab(args: BaseArguments, model, tokenizer, init: bool = True) -> None:
+    """--new_special_tokens (and training's --resize_vocab): the same tokens get the same ids in training, infer and
+    export (args.json carries them); training also initialises the new rows (--init_special_tokens)."""
+    from swift.model.new_tokens import add_new_tokens, init_new_embeddings
+    resize = getattr(args, 'resize_vocab', False)
+    if not (args.new_special_tokens or resize):
+        return
+    new_ids = add_new_tokens(model, tokenizer, args.new_special_tokens, resize=resize)
+    if model is not None and init and resize:  # training (inference loads the trained rows from the adapter)
+        init_new_embeddings(model, tokenizer, new_ids, args.init_special_tokens, args.token_descriptions)
 
 
 def build_template(args: BaseArguments, tokenizer, mode: str = 'train'):
@@ -61,7 +74,10 @@ def load_datasets(args: BaseArguments, datasets: Optional[List[str]] = None) -> 
         model_author=args.model_author or None, download_mode=args.download_mode)
     datasets = args.dataset if datasets is None else datasets
     ratio = 0. if args.val_dataset or args.streaming else args.split_dataset_ratio
-    train, val = load_dataset(datasets, split_dataset_ratio=ratio, **common)
+    # The mix applies to the --dataset entries only (ms-swift: not to --val_dataset).
+    mix_strategy, probs = args.mixing() if list(datasets) == list(args.dataset) else ('concat', None)
+    train, val = load_dataset(datasets, split_dataset_ratio=ratio, mix_strategy=mix_strategy,
+                              interleave_probs=probs, **common)
     if args.val_dataset:
         val, _ = load_dataset(args.val_dataset, split_dataset_ratio=0., **common)
     return train, val

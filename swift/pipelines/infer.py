@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 from swift.arguments.infer_args import InferArguments
 from swift.utils import ArgumentError, get_logger
+from swift.utils.atomic import open_staged
 from .base import build_template, load_datasets, load_model_tokenizer, to_args
 
 logger = get_logger()
@@ -40,7 +41,11 @@ def build_engine(args: InferArguments):
     template = build_template(args, tokenizer, mode='infer')
     adapters = args.adapters
     from swift.export.merge import check_same_base
+    from swift.tuners import merge_into_base, stacked_base_adapters
     from swift.utils import parse_adapters
+    stacked = [b for p in parse_adapters(adapters).values() for b in stacked_base_adapters(p)]
+    if stacked:  # --create_new_adapter checkpoints: their base had these adapters merged in
+        model = merge_into_base(model, list(dict.fromkeys(stacked)))
     for path in parse_adapters(adapters).values():
         check_same_base(model, path)  # one line, as `swift export` says it, not peft's size-mismatch dump
     if args.merge_lora:
@@ -106,13 +111,21 @@ def build_gpu_engine(args: InferArguments, adapters: List[str], default_config):
     """The vllm or lmdeploy engine, fed by the template the arguments build (--tools_prompt, --truncation_strategy,
     --template_backend, --loss_scale, ... reach it as they reach the pt engine)."""
     from swift.utils import parse_adapters
-    from swift.tuners import hook_tuner_type
+    from swift.tuners import hook_tuner_type, stacked_base_adapters
     if any(hook_tuner_type(p) for p in parse_adapters(adapters).values()):
         raise ArgumentError(f'--infer_backend {args.infer_backend} cannot run adapter/reft tuners: use '
                             '--infer_backend pt.')
     if args.merge_lora:
         raise ArgumentError(f'--merge_lora with --infer_backend {args.infer_backend}: merge first with '
                             '`swift export --merge_lora true` and pass the merged model.')
+    if any(stacked_base_adapters(p) for p in parse_adapters(adapters).values()):
+        raise ArgumentError(f'--infer_backend {args.infer_backend}: these --adapters were trained with '
+                            '--create_new_adapter on a merged base; merge them with `swift export --merge_lora true` '
+                            'and serve the merged model, or use --infer_backend pt.')
+    if args.new_special_tokens:  # the engine loads --model itself: it would not see the grown vocabulary
+        raise ArgumentError(f'--new_special_tokens with --infer_backend {args.infer_backend}: merge the adapters '
+                            'first (`swift export --merge_lora true` saves the grown vocabulary) and serve the merged '
+                            'model, or use --infer_backend pt.')
     if args.infer_backend == 'lmdeploy' and adapters:
         raise ArgumentError('--infer_backend lmdeploy serves no LoRA adapters here: merge them first with '
                             '`swift export --merge_lora true`, or use --infer_backend vllm or pt.')
@@ -234,7 +247,9 @@ class SwiftInfer:
     def _rows(self) -> List[Dict[str, Any]]:
         args = self.args
         if args.val_dataset:
-            only_val = dataclasses.replace(args, dataset=list(args.val_dataset), val_dataset=[], split_dataset_ratio=0.)
+            only_val = dataclasses.replace(  # ms-swift mixes --dataset entries only, never --val_dataset
+                args, dataset=list(args.val_dataset), val_dataset=[], split_dataset_ratio=0., interleave_prob=[],
+                mix_strategy='concat', interleave_probs=None, stopping_strategy='first_exhausted')
             dataset = load_datasets(only_val)[0]
         else:  # the held-out split of --dataset, or all of it with --split_dataset_ratio 0
             train, val = load_datasets(args)
@@ -306,8 +321,7 @@ def compute_metric(metric: str, predictions: List[str], references: List[Optiona
 
 
 def _write_jsonl(path: str, rows: List[Dict[str, Any]]) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, 'w', encoding='utf-8') as f:
+    with open_staged(path) as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + '\n')
 

@@ -4,6 +4,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 from swift.arguments.rlhf_args import RLHFArguments
 from swift.utils import ArgumentError, DatasetError, get_logger
+from .base import add_vocab
 from .train import SwiftTrain, optimizers_of
 
 logger = get_logger()
@@ -61,8 +62,15 @@ class SwiftRLHF(SwiftTrain):
             raise ArgumentError(f'--reward_model {args.reward_model} has a different vocabulary from the policy: '
                                 'PPO scores the policy\'s token ids, so use a reward model trained from the same '
                                 'family.')
-        if args.ref_model and args.rlhf_type in ('dpo', 'kto', 'ppo'):
-            out['ref_model'], _ = load_aux_model(args, args.ref_model, args.ref_model_type, args.ref_model_revision)
+        if (args.ref_model or args.ref_adapters) and args.rlhf_type in ('dpo', 'kto', 'ppo'):
+            # --ref_adapters without --ref_model: the base model plus those adapters, frozen (ms-swift >= 3.8)
+            own = args.ref_model is None
+            out['ref_model'], _ = load_aux_model(
+                args, args.model if own else args.ref_model, args.model_type if own else args.ref_model_type,
+                args.model_revision if own else args.ref_model_revision, args.ref_adapters, policy_vocab=True)
+            if args.ref_adapters:
+                logger.info(f'Reference model: {args.ref_model or args.model} + {" ".join(args.ref_adapters)} '
+                            '(merged, frozen).')
         return out
 
     def print_dry_run(self, template, dataset) -> None:
@@ -84,15 +92,17 @@ class SwiftRLHF(SwiftTrain):
 
 
 def load_aux_model(args, model_id: str, model_type: Optional[str], revision: Optional[str],
-                   adapters: List[str] = (), **kwargs):
-    """A frozen reference or reward model (adapters merged in), in eval mode."""
+                   adapters: List[str] = (), policy_vocab: bool = False, **kwargs):
+    """A frozen reference or reward model (adapters merged in), in eval mode. A reference model shares the
+    policy's vocabulary (`policy_vocab`: --new_special_tokens added before its adapters load)."""
     from swift.model import get_model_tokenizer
     model, tokenizer = get_model_tokenizer(model_id, args.torch_dtype, args.device_map, model_type=model_type,
                                            revision=revision, attn_impl=args.attn_impl, use_hf=args.use_hf,
                                            hub_token=args.hub_token, **kwargs)
-    for adapter in adapters:
-        from peft import PeftModel
-        model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+    if policy_vocab:
+        add_vocab(args, model, tokenizer, init=False)
+    from swift.tuners.adapters import merge_into_base, with_base_adapters
+    model = merge_into_base(model, with_base_adapters(list(adapters)))
     model.eval().requires_grad_(False)
     return model, tokenizer
 

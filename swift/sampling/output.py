@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Dict, Iterable, List, Set
 
 from swift.utils import ArgumentError, get_logger
+from swift.utils.atomic import open_staged
 
 logger = get_logger()
 DONE = '__done__'  # a marker row: the prompt was handled but produced no output rows (filtered)
@@ -41,7 +42,7 @@ class OutputFile:
         if self._file is not None:
             self._file.close()
         rows = [r for r in _read_jsonl(self.partial) if not r.get(DONE)] if os.path.exists(self.partial) else []
-        with open(self.path, 'w', encoding='utf-8') as f:
+        with open_staged(self.path) as f:
             for row in rows:
                 f.write(json.dumps(row, ensure_ascii=False) + '\n')
         if os.path.exists(self.partial):

@@ -236,6 +236,8 @@ class Seq2SeqTrainer(AtomicCheckpointMixin, HfSeq2SeqTrainer):
             if tuner is not None:
                 if self.args.should_save:
                     tuner.save_pretrained(model, output_dir, state_dict=state_dict)
+                    if self.processing_class is not None:  # every checkpoint carries its (grown) vocabulary
+                        self.processing_class.save_pretrained(output_dir)
             elif _is_peft(model) or is_hooked(model):
                 self._save_adapter(model, output_dir, state_dict)
             else:

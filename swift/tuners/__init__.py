@@ -3,7 +3,7 @@
 peft provides lora (DoRA, rsLoRA, PiSSA, OLoRA, LoRA-GA init), longlora (with our S2-Attn), adalora, vera, boft
 and fourierft; full, llamapro, adapter and reft are ours; optim.py registers GaLore, APOLLO, Adam-mini, BAdam, LoRA+.
 """
-from .adapters import load_adapter_for_training, save_adapter
+from .adapters import load_adapter_for_training, merge_into_base, save_adapter, stacked_base_adapters
 from .callbacks import AdaLoraCallback, tuner_callbacks
 from .hooked import hook_tuner_type, is_hooked, load_hook_tuner, save_hook_tuner
 from .optim import builtin_optimizer_name, create_optimizer

@@ -3,6 +3,7 @@ import json
 import os
 import shutil
 import tempfile
+from typing import List
 
 import torch
 from peft import PeftModel, get_peft_model_state_dict
@@ -16,6 +17,39 @@ CONFIG_NAME = 'adapter_config.json'
 WEIGHTS_NAME = 'adapter_model.safetensors'
 # Attribute holding the initial randomized-PiSSA adapter, needed to save it as plain LoRA.
 _INITIAL_STATE = 'swift_initial_adapter_state'
+
+
+def stacked_base_adapters(adapter_dir: str) -> List[str]:
+    """The adapters a --create_new_adapter run merged into its base before training `adapter_dir` (from its
+    args.json), oldest first: inference and export merge them before applying `adapter_dir`."""
+    path = os.path.join(adapter_dir, 'args.json')
+    if not os.path.isfile(path):
+        return []
+    with open(path, encoding='utf-8') as f:
+        saved = json.load(f)
+    if not saved.get('create_new_adapter'):
+        return []
+    out: List[str] = []
+    for base in saved.get('adapters') or []:
+        out += [p for p in stacked_base_adapters(base) + [base] if p not in out]
+    return out
+
+
+def with_base_adapters(adapters: List[str]) -> List[str]:
+    """Each adapter preceded by the adapters its --create_new_adapter run merged into its base."""
+    out: List[str] = []
+    for adapter in adapters:
+        out += [p for p in stacked_base_adapters(adapter) + [adapter] if p not in out]
+    return out
+
+
+def merge_into_base(model, adapters: List[str]):
+    """The model with each peft adapter merged in, in order (the base of a --create_new_adapter run)."""
+    for adapter_dir in adapters:
+        read_adapter_config(adapter_dir)
+        model = PeftModel.from_pretrained(model, adapter_dir).merge_and_unload()
+        logger.info(f'Merged {adapter_dir} into the base model.')
+    return model
 
 
 def is_adapter_dir(path) -> bool:

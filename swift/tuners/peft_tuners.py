@@ -13,8 +13,36 @@ _DTYPES = {'float16': torch.float16, 'fp16': torch.float16, 'bfloat16': torch.bf
 
 
 def _common(args, model) -> dict:
-    return {'target_modules': resolve_target_modules(args, model), 'modules_to_save': list(args.modules_to_save)
-            or None, 'task_type': _task_type(model)}
+    return {'target_modules': resolve_target_modules(args, model), 'modules_to_save': _modules_to_save(args, model),
+            'task_type': _task_type(model)}
+
+
+def _modules_to_save(args, model):
+    """--modules_to_save, plus the input/output embeddings with --resize_vocab (new tokens: LLaMA-Factory adds
+    them the same way), so their new rows are trained and saved with the adapter."""
+    from swift.model.new_tokens import embedding_module_names
+    modules = list(args.modules_to_save)
+    if getattr(args, 'resize_vocab', False):
+        added = [m for m in embedding_module_names(model) if m not in modules]
+        if added:
+            logger.info(f'--resize_vocab: training {", ".join(added)} in full next to the adapter (modules_to_save).')
+        modules += added
+    if _ties_embeddings(model, modules) and args.train_type not in ('lora', 'longlora', 'adalora'):
+        raise ArgumentError(f'--train_type {args.train_type} cannot keep the tied input/output embeddings of this '
+                            'model tied while training them; use --train_type lora or full.')
+    return modules or None
+
+
+def _ties_embeddings(model, modules) -> bool:
+    from swift.model.new_tokens import embedding_module_names
+    output = model.get_output_embeddings()
+    tied = output is not None and output.weight is model.get_input_embeddings().weight
+    return tied and any(m in embedding_module_names(model) for m in modules)
+
+
+def _weight_tying(model, common: dict) -> dict:
+    """peft >= 0.18 `ensure_weight_tying`: the trained copy of a tied embedding also serves as the lm_head."""
+    return {'ensure_weight_tying': True} if _ties_embeddings(model, common['modules_to_save'] or []) else {}
 
 
 def _task_type(model):
@@ -30,7 +58,7 @@ def _lora_config(args, model):
         common['modules_to_save'] = sorted(set(common['modules_to_save'] or []) | set(trainable_modules(model)))
     return LoraConfig(r=args.lora_rank, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout,
                       bias=args.lora_bias, use_dora=args.use_dora, use_rslora=args.use_rslora,
-                      init_lora_weights=True if init == 'lora_ga' else init, **common)
+                      init_lora_weights=True if init == 'lora_ga' else init, **_weight_tying(model, common), **common)
 
 
 def _adalora_config(args, model):
@@ -43,7 +71,12 @@ def _adalora_config(args, model):
                          beta2=args.adalora_beta2, orth_reg_weight=args.adalora_orth_reg_weight,
                          total_step=total_step, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout,
                          bias=args.lora_bias, use_rslora=args.use_rslora,
-                         init_lora_weights=parse_init_weights(args.init_weights), **_common(args, model))
+                         init_lora_weights=parse_init_weights(args.init_weights), **_with_tying(args, model))
+
+
+def _with_tying(args, model) -> dict:
+    common = _common(args, model)
+    return {**common, **_weight_tying(model, common)}
 
 
 def _total_step(args) -> int:

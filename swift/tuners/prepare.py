@@ -3,7 +3,8 @@ from swift.arguments.base_args import TRAIN_TYPES
 from swift.arguments.tuner_args import parse_init_weights
 from swift.utils import ArgumentError, get_logger
 from .adapter import prepare_adapter
-from .adapters import is_adapter_dir, load_adapter_for_training, remember_initial_adapter
+from .adapters import (is_adapter_dir, load_adapter_for_training, merge_into_base, remember_initial_adapter,
+                       with_base_adapters)
 from .full import prepare_full
 from .hooked import hook_tuner_type, load_hook_tuner
 from .llamapro import prepare_llamapro
@@ -67,6 +68,9 @@ def _prepare_hooked_or_continue(args, model, adapters):
 
 
 def _prepare_peft_or_continue(args, model, adapters, template, train_dataset):
+    if getattr(args, 'create_new_adapter', False):  # LLaMA-Factory: previous adapters become part of the base
+        model = merge_into_base(model, with_base_adapters(adapters))
+        adapters = []
     resume = getattr(args, 'resume_from_checkpoint', None)
     if is_adapter_dir(resume):
         # Rebuild the exact adapter of the checkpoint (targets, rank pattern); the trainer restores the rest.

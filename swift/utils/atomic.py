@@ -60,6 +60,15 @@ def staged_file(final: str) -> Iterator[str]:
     os.replace(tmp, final)
 
 
+@contextlib.contextmanager
+def open_staged(final: str, mode: str = 'w') -> Iterator:
+    """A text file (result jsonl, report) written under a staging name and renamed over `final` when closed: a
+    killed run leaves the previous file, never half of a new one."""
+    os.makedirs(os.path.dirname(os.path.abspath(final)), exist_ok=True)
+    with staged_file(final) as tmp, open(tmp, mode, encoding='utf-8') as f:
+        yield f
+
+
 def is_complete_checkpoint(path: str) -> bool:
     """transformers writes trainer_state.json last (before rotating old checkpoints)."""
     return os.path.isfile(os.path.join(path, 'trainer_state.json'))

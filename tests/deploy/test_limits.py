@@ -62,6 +62,19 @@ def test_docs_need_the_key_and_describe_the_bodies(server):
     body = schema['paths']['/v1/chat/completions']['post']['requestBody']['content']['application/json']['schema']
     assert {'messages', 'max_tokens', 'continue_final_message'} <= set(body['properties'])
     assert 'messages' in body['required']
+    assert schema['security'] == [{'bearer': []}]  # Swagger's Authorize button sends the key
+
+
+def test_docs_page_in_a_browser_fetches_its_schema_with_the_key(server):
+    """A browser sends no Authorization header: /docs?api_key=<key> serves a page whose schema URL carries it."""
+    import re
+    import urllib.request
+    assert http('GET', f'{server.base}/docs?api_key=sk-wrong', key=None)[0] == 401
+    with urllib.request.urlopen(f'{server.base}/docs?api_key={API_KEY}') as resp:
+        page = resp.read().decode()
+    url = re.search(r"url: '([^']+)'", page).group(1)
+    with urllib.request.urlopen(server.base + url) as resp:
+        assert '/v1/chat/completions' in json.loads(resp.read())['paths']
 
 
 @pytest.fixture(scope='module')

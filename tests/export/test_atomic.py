@@ -33,3 +33,22 @@ def test_incomplete_checkpoint_names_the_last_complete_one(tmp_path):
         problem = checkpoint_problem(str(tmp_path / name))
         assert 'incomplete checkpoint' in problem and problem.endswith(f'{tmp_path / "checkpoint-10"}.')
     assert 'not a checkpoint' in checkpoint_problem(str(tmp_path))
+
+
+def test_result_files_survive_a_kill_midway(tmp_path):
+    """infer / eval / sample results go through open_staged: kill -9 mid-write keeps the previous file whole."""
+    import subprocess
+    import sys
+    final = tmp_path / 'result.jsonl'
+    final.write_text('{"old": 1}\n')
+    code = ('import os, signal, sys\nfrom swift.utils.atomic import open_staged\n'
+            'with open_staged(sys.argv[1]) as f:\n    f.write("{\\"new\\": 1}\\n"); f.flush()\n'
+            '    os.kill(os.getpid(), signal.SIGKILL)\n')
+    assert subprocess.run([sys.executable, '-c', code, str(final)]).returncode == -9
+    assert final.read_text() == '{"old": 1}\n'
+    from swift.pipelines.infer import _write_jsonl
+    with pytest.raises(TypeError):
+        _write_jsonl(str(final), [{'ok': 1}, {'bad': object()}])
+    assert final.read_text() == '{"old": 1}\n' and not os.path.exists(staging_path(str(final)))
+    _write_jsonl(str(final), [{'ok': 1}])
+    assert final.read_text() == '{"ok": 1}\n'

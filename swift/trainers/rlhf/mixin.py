@@ -19,6 +19,8 @@ class SwiftMixin(AtomicCheckpointMixin):
             if is_hooked(model):  # adapter / reft: only the added modules
                 if self.args.should_save:
                     save_hook_tuner(model, output_dir)
+                    if self.processing_class is not None:  # every checkpoint carries its tokenizer
+                        self.processing_class.save_pretrained(output_dir)
             else:
                 super()._save(output_dir, state_dict)
             if self.args.should_save and self.swift_args is not None:
