@@ -37,6 +37,8 @@ class BaseGroup:
     external_plugins: List[str] = _list('Python files that register plugins (rewards, losses, metrics, ...).')
 
 
+_TRAINING_CACHE = ('applies to training only: swift sft/pt/rlhf keep the encoded-dataset cache (docs/datasets.md); '
+                   'drop it.')
 _NO_MULTIMODAL = 'not supported: grounding boxes are not handled in this version (images and videos are); drop it.'
 
 
@@ -51,8 +53,8 @@ class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, Templ
                            'version; drop it.',
         'sequence_parallel_size': 'applies to training only (swift sft/pt/rlhf, GPUs); drop it.',
         'norm_bbox': _NO_MULTIMODAL,
-        'enable_cache': 'not supported yet: this version caches no preprocessed dataset (a later data-pipeline '
-                        'release adds it); drop it.',
+        'enable_cache': _TRAINING_CACHE,
+        'load_from_cache_file': _TRAINING_CACHE,
         'remove_unused_columns': 'not supported: extra dataset columns never reach the loss in this version (the '
                                  'template keeps only model inputs; GRPO reward functions get them anyway); '
                                  'drop it.',

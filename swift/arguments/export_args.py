@@ -34,6 +34,12 @@ class ExportGroup:
     hub_model_id: Optional[str] = _help('Repository to push to, e.g. owner/name.', default=None)
     hub_private_repo: bool = _help('Create the repository as private.', default=False)
     commit_message: str = _help('Commit message of the push.', default='update files')
+    to_cached_dataset: bool = _help('Encode --dataset with the template and save it (train/ and val/ arrow '
+                                    'splits plus manifest.json) for `swift sft/pt/rlhf --cached_dataset`.',
+                                    default=False)
+    template_mode: Literal['train', 'rlhf', 'kto'] = _help(
+        "With --to_cached_dataset: 'train' (sft/pt rows), 'rlhf' (preference pairs for dpo, cpo, simpo, orpo, rm) "
+        "or 'kto'.", default='train')
     # LLaMA-Factory names, mapped onto ours in __post_init__.
     export_size: Optional[int] = _help('LLaMA-Factory: shard size in GB (sets --max_shard_size).', default=None)
     export_device: Optional[Literal['cpu', 'auto']] = _help('LLaMA-Factory: device to merge on (sets --device_map).',
@@ -77,18 +83,38 @@ class ExportArguments(ExportGroup, MergeArguments, BaseArguments):
             raise ArgumentError('--merge_lora true needs --adapters <checkpoint dir> (the adapter to merge).')
         if self.push_to_hub and not self.hub_model_id:
             raise ArgumentError('--push_to_hub true needs --hub_model_id owner/name.')
-        if not (self.merge_lora or self.quant_method or self.to_gguf or self.to_ollama or self.push_to_hub):
+        self._validate_cached_dataset()
+        if not (self.merge_lora or self.quant_method or self.to_gguf or self.to_ollama or self.push_to_hub
+                or self.to_cached_dataset):
             raise ArgumentError('Nothing to export: pass --merge_lora true, --quant_method, --to_gguf true, '
-                                '--to_ollama true or --push_to_hub true.')
+                                '--to_ollama true, --push_to_hub true or --to_cached_dataset true.')
         for name in ('quant_n_samples', 'quant_batch_size', 'group_size'):
             if getattr(self, name) < 1:
                 raise ArgumentError(f'--{name} must be >= 1, got {getattr(self, name)}.')
+
+    def _validate_cached_dataset(self):
+        if not self.to_cached_dataset:
+            if self.template_mode != 'train':
+                raise ArgumentError(f'--template_mode {self.template_mode} is read by --to_cached_dataset true only; '
+                                    'add that flag or drop this one.')
+            return
+        if not self.dataset:
+            raise ArgumentError('--to_cached_dataset true encodes --dataset: pass --dataset <id or path>.')
+        others = [f'--{n}' for n in ('merge_lora', 'quant_method', 'to_gguf', 'to_ollama', 'push_to_hub')
+                  if getattr(self, n)]
+        if others:
+            raise ArgumentError(f'--to_cached_dataset true writes a dataset, {others[0]} a model: run them as two '
+                                'exports.')
+        if self.streaming:
+            raise ArgumentError('--to_cached_dataset true saves the whole encoded dataset: drop --streaming true.')
 
     def resolve(self):
         # A QLoRA checkpoint's args.json holds its load-time quantization; here quant_* name the export target.
         target = (self.quant_method, self.quant_bits)
         super().resolve()
         self.quant_method, self.quant_bits = target
+        if self.template_mode != 'train' and self.loss_scale == 'default':
+            self.loss_scale = 'last_round'  # swift rlhf's default, so its runs match the cache
 
     @property
     def source_dir(self) -> str:
@@ -96,7 +122,9 @@ class ExportArguments(ExportGroup, MergeArguments, BaseArguments):
         return self.adapters[0] if self.adapters else self.model
 
     def default_output_dir(self) -> str:
-        if self.quant_method:
+        if self.to_cached_dataset:
+            suffix = 'cached_dataset'
+        elif self.quant_method:
             suffix = f'{self.quant_method}-int{self.quant_bits}'
         elif self.merge_lora:
             suffix = 'merged'

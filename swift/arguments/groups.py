@@ -72,9 +72,9 @@ class DataArguments:
     interleave_probs: Optional[str] = _help('LLaMA-Factory: comma-separated probabilities of the interleave '
                                             'strategies, e.g. 0.7,0.3; default: alternate the entries.',
                                             default=None)
-    enable_cache: bool = _help('Cache preprocessed datasets (not supported yet: refused when set).', default=False)
-    load_from_cache_file: bool = _help('ms-swift >= 3.5: reuse cached preprocessing. This version keeps no dataset '
-                                       'cache, so true preprocesses afresh, as a cache miss does.', default=False)
+    enable_cache: bool = _help('Training: keep encoded datasets in $SWIFT_CACHE/encoded, keyed by data, template, '
+                               'tokenizer and max_length (a changed input is a miss).', default=False)
+    load_from_cache_file: bool = _help('ms-swift >= 3.5 name of --enable_cache (training).', default=False)
     download_mode: Literal['reuse_dataset_if_exists', 'force_redownload'] = _help(
         'Dataset download mode.', default='reuse_dataset_if_exists')
     columns: Optional[Union[dict, str]] = _help(

@@ -73,6 +73,12 @@ class TrainExtras:
     plot_loss: bool = _help('Write loss curves as PNG into output_dir (LLaMA-Factory).', default=True)
     include_effective_tokens_per_second: bool = _help('Log tokens/s counting only non-pad tokens.',
                                                       default=False)
+    cached_dataset: List[str] = dataclasses.field(default_factory=list, metadata={
+        'help': 'Encoded datasets written by `swift export --to_cached_dataset true` to train from (with or '
+                'without --dataset); refused when made with another template, tokenizer or max_length.'})
+    tokenized_path: Optional[str] = _help('LLaMA-Factory: load the encoded dataset from this directory, or encode '
+                                          '--dataset and save it there first (the same cache and checks).',
+                                          default=None)
     dry_run: bool = _help('Stop after encoding: print one encoded sample and dataset statistics.', default=False)
     resize_vocab: bool = _help('LLaMA-Factory: grow the embeddings to the tokenizer and train the input and output '
                                'embeddings (modules_to_save with adapters); on with --new_special_tokens.',
@@ -104,6 +110,8 @@ class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, Base
         'do_predict': 'not read: training never predicts on a test set; run `swift infer --val_dataset ...` '
                       'afterwards; drop it.',
         'sequence_parallel_size': None,  # swift/distributed (Ulysses through accelerate, GPUs)
+        'enable_cache': None,  # the encoded-dataset cache (swift/dataset/cache.py)
+        'load_from_cache_file': None,
     }
 
     def __post_init__(self):
@@ -124,6 +132,7 @@ class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, Base
         if self.resume_from_checkpoint and (problem := checkpoint_problem(self.resume_from_checkpoint)):
             raise ArgumentError(problem)
         _check_trainer_choices(self)
+        self._validate_cache()
         if self.save_strategy == 'no' and self.create_checkpoint_symlink:
             raise ArgumentError('--create_checkpoint_symlink needs checkpoints: drop --save_strategy no.')
         self._validate_vocab()
@@ -136,6 +145,17 @@ class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, Base
         if grows and self.train_type not in ('full',) + VOCAB_TUNERS:
             raise ArgumentError(f'New tokens need trainable embeddings: --train_type {self.train_type} cannot train '
                                 f'them; use full or one of {", ".join(VOCAB_TUNERS)}.')
+
+    def _validate_cache(self):
+        flags = [f'--{n}' for n in ('cached_dataset', 'tokenized_path', 'enable_cache', 'load_from_cache_file')
+                 if getattr(self, n)]
+        for mode in ('streaming', 'lazy_tokenize'):
+            if flags and getattr(self, mode):
+                raise ArgumentError(f'{flags[0]} keeps datasets encoded up front; --{mode} encodes while training: '
+                                    'drop one of them.')
+        if (self.cached_dataset or self.tokenized_path) and self.predict_with_generate:
+            raise ArgumentError(f'{flags[0]} holds loss encodings; --predict_with_generate needs raw validation '
+                                'rows: drop one of them (or use --enable_cache true).')
 
     def _validate_generation(self):
         """--max_new_tokens/--temperature are read by --predict_with_generate only."""

@@ -16,7 +16,7 @@ from .files import list_files, loc_kind, read_file
 from .meta import DATASET_MAPPING, DatasetMeta, SubsetDataset, get_dataset_meta
 from .parallel import preprocess_items
 from .preprocess import RowPreprocessor, preprocess_rows
-from .report import DropReport
+from .report import DropReport, track_stream
 from .syntax import DatasetSyntax
 
 AnyDataset = Union[hf_datasets.Dataset, hf_datasets.IterableDataset]
@@ -126,7 +126,7 @@ def _run_rows(items: ItemsFactory, func: Any, ctx: LoadContext, source: str, kin
 
 
 def _stream(items: ItemsFactory, func: Any, ctx: LoadContext, source: str, kind: str):
-    report = DropReport(source, kind, ctx.strict)
+    report = track_stream(DropReport(source, kind, ctx.strict))
     yield from preprocess_rows(items(), func, report, ctx.columns)
     report.log()
     report.check_not_empty()

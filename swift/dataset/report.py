@@ -16,6 +16,24 @@ class RowError(Exception):
         self.detail = detail
 
 
+_STREAM_REPORTS: Dict[str, 'DropReport'] = OrderedDict()
+
+
+def track_stream(report: 'DropReport') -> 'DropReport':
+    """A streamed source logs its report only when read to the end, which training that stops at --max_steps
+    never does: the pipeline's summary shows the latest pass of each source from here."""
+    if not getattr(_STREAM_REPORTS.get(report.source), 'finished', False):  # a complete pass says it all
+        _STREAM_REPORTS[report.source] = report
+    return report
+
+
+def stream_reports(clear: bool = False) -> List['DropReport']:
+    reports = list(_STREAM_REPORTS.values())
+    if clear:  # a new run in the same process starts afresh
+        _STREAM_REPORTS.clear()
+    return reports
+
+
 class DropReport:
     """Kept/dropped counts for one source; `loc_kind` is 'line' for jsonl files and 'row' otherwise."""
 
@@ -26,6 +44,7 @@ class DropReport:
         self.kept = 0
         self.dropped: Dict[str, List[int]] = OrderedDict()
         self.columns_seen: Dict[str, None] = OrderedDict()
+        self.finished = False  # set by log(): every row of the source was read
 
     def drop(self, loc: int, reason: str, detail: str = '') -> None:
         if self.strict:
@@ -61,6 +80,7 @@ class DropReport:
         return text
 
     def log(self) -> None:
+        self.finished = True
         logger = get_logger()
         (logger.warning if self.dropped else logger.info)(self.summary())
 

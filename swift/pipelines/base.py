@@ -76,9 +76,6 @@ def load_datasets(args: BaseArguments, datasets: Optional[List[str]] = None) -> 
         hub_token=args.hub_token, strict=args.strict, columns=args.columns, model_name=args.model_name or None,
         model_author=args.model_author or None, download_mode=args.download_mode)
     datasets = args.dataset if datasets is None else datasets
-    if args.load_from_cache_file:
-        logger.info('--load_from_cache_file true: this version keeps no dataset cache yet, so the datasets are '
-                    'preprocessed afresh (what a cache miss does).')
     ratio = 0. if args.val_dataset or args.streaming else args.split_dataset_ratio
     # The mix applies to the --dataset entries only (ms-swift: not to --val_dataset).
     mix_strategy, probs = args.mixing() if list(datasets) == list(args.dataset) else ('concat', None)

@@ -28,6 +28,8 @@ class SwiftExport:
         if args.adapters:
             check_mergeable(args.adapters)
         result: Dict[str, Any] = {}
+        if args.to_cached_dataset:
+            return self._cached_dataset()
         if args.merge_lora or args.quant_method or args.to_gguf or args.to_ollama:
             output_dir = args.output_dir or args.default_output_dir()
             check_output_dir(output_dir, args.exist_ok)
@@ -96,6 +98,32 @@ class SwiftExport:
         if args.to_ollama:
             result['modelfile'] = self._modelfile(template, output_dir, weights_saved)
         return result
+
+    def _cached_dataset(self) -> Dict[str, Any]:
+        """--to_cached_dataset: the encoded train/val splits and their manifest (docs/datasets.md)."""
+        from swift.dataset import cache, encode_dataset
+        from swift.dataset.encode import sft_encoder
+        from swift.export.merge import check_output_dir
+        from swift.template.rlhf import rlhf_encoder
+        from .data_cache import cache_record, dataset_key
+        args = self.args
+        output_dir = args.output_dir or args.default_output_dir()
+        check_output_dir(output_dir, args.exist_ok)
+        raw_train, raw_val = load_datasets(args)  # bad data fails before the tokenizer loads
+        _, tokenizer = self._load(load_model=False)
+        template = build_template(args, tokenizer, mode='train')
+        encoding = {'train': 'sft', 'rlhf': 'rlhf:dpo', 'kto': 'rlhf:kto'}[args.template_mode]
+        encoder = sft_encoder(template) if encoding == 'sft' else rlhf_encoder(encoding[5:], template)
+        datasets, stats = {'train': raw_train, 'val': raw_val}, {}
+        for split, raw in datasets.items():
+            if raw is not None:
+                datasets[split], stats[split] = encode_dataset(raw, template, encoder=encoder, strict=args.strict,
+                                                               num_proc=args.dataset_num_proc)
+                logger.info(f'{split} dataset: {stats[split]}')
+        key = dataset_key(template, encoding, encoding, raw_train, raw_val)
+        cache.save_cache(output_dir, datasets, stats, cache.build_manifest(key, cache_record(args)), replace=True)
+        logger.info(f'Encoded dataset saved to {output_dir} (train it with --cached_dataset {output_dir}).')
+        return {'output_dir': output_dir, 'cached_dataset': output_dir}
 
     def _quantize(self, model, tokenizer, template, output_dir: str) -> None:
         from swift.export.merge import save_model_dir

@@ -21,6 +21,17 @@ class SwiftRLHF(SwiftTrain):
 
     keep_length = False  # trl's collators read the algorithm's own columns
 
+    def encoding(self, split: str) -> str:
+        return f'rlhf:{self.args.rlhf_type}'
+
+    def from_cached_encoding(self, encoding: str):
+        """A dpo-encoded cache (`swift export --template_mode rlhf`) feeds every pairwise algorithm."""
+        kind = self.args.rlhf_type
+        if encoding == 'rlhf:dpo' and kind in PAIRED_TYPES and kind != 'dpo':
+            from swift.template.rlhf import pair_layout
+            return lambda row: pair_layout(kind, row)
+        return super().from_cached_encoding(encoding)
+
     def check_data(self, raw_train, raw_val) -> None:
         if self.args.lazy_tokenize:
             raise ArgumentError('--lazy_tokenize true is for swift sft/pt: swift rlhf encodes its pairs up front '

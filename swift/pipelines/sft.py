@@ -17,6 +17,9 @@ class SwiftSft(SwiftTrain):
             return generation_encoder(template)
         return sft_encoder(template)
 
+    def encoding(self, split: str) -> str:
+        return 'generation' if split == 'val' and self.args.predict_with_generate else 'sft'
+
     def build_trainer(self, model, template, train_dataset, val_dataset, overrides, callbacks):
         from swift.plugin.metric import get_metric
         from swift.trainers import Seq2SeqTrainer, check_loss_type

@@ -9,10 +9,11 @@ import os
 import resource
 import sys
 from abc import ABC, abstractmethod
-from typing import Any, Dict, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 from swift.utils import get_logger
 from .base import build_template, load_datasets, load_model_tokenizer, to_args
+from .data_cache import cache_record, concat_parts, dataset_key, describe_encoding, export_hint, refuse_mismatch
 
 logger = get_logger()
 
@@ -31,15 +32,20 @@ class SwiftTrain(ABC):
         if not args.dry_run:  # two runs never share a version dir; a second live run into one fails here
             from swift.utils.run_lock import claim_run_dir
             args.output_dir = claim_run_dir(args.output_dir, args.add_version)
-        raw_train, raw_val = load_datasets(args)  # bad data fails here, before any weights load
-        self.check_data(raw_train, raw_val)
+        caches = self.read_caches()  # --cached_dataset / --tokenized_path: checked before any weights load
+        from swift.dataset.report import stream_reports
+        stream_reports(clear=True)
+        raw_train, raw_val = None, None
+        if args.dataset or not caches:
+            raw_train, raw_val = load_datasets(args)  # bad data fails here, before any weights load
+            self.check_data(raw_train, raw_val)
         zero3 = _zero3_training_args(args)  # alive until the trainer exists (see there)
         model, tokenizer = load_model_tokenizer(args, load_model=not args.dry_run)
         if zero3 is not None:
             from swift.distributed import log_zero3_partition
             log_zero3_partition(model)
         template = build_template(args, tokenizer, mode='train')
-        train_dataset, val_dataset = self.encode(template, raw_train, raw_val)
+        train_dataset, val_dataset = self.encode(template, raw_train, raw_val, caches)
         if args.dry_run:
             self.print_dry_run(template, train_dataset)
             return None
@@ -51,6 +57,18 @@ class SwiftTrain(ABC):
     def row_encoder(self, template, split: str):
         from swift.dataset.encode import sft_encoder
         return sft_encoder(template)
+
+    def encoding(self, split: str) -> str:
+        """The name of `row_encoder(split)` in cache manifests: what the encoded rows hold."""
+        return 'sft'
+
+    def from_cached_encoding(self, encoding: str):
+        """None when rows of a cache made with `encoding` are this run's rows as they are, a row converter when
+        they convert; else the one-line reason they cannot be used."""
+        if encoding == self.encoding('train'):
+            return None
+        return f'it holds rows encoded for {describe_encoding(encoding)}, this run needs ' \
+               f'{describe_encoding(self.encoding("train"))}'
 
     def check_data(self, raw_train, raw_val) -> None:
         """Reject datasets the command cannot use (before weights load); rows are checked while encoding."""
@@ -64,22 +82,105 @@ class SwiftTrain(ABC):
         """What --dry_run shows of the encoded training set."""
 
     # ----- shared steps -----
-    def encode(self, template, raw_train, raw_val):
-        from swift.dataset import encode_dataset
+    def read_caches(self):
+        """[(flag, path, manifest)] of --cached_dataset and an existing --tokenized_path, with the checks the
+        arguments allow before the tokenizer exists (encoding kind, max_length, truncation, loss_scale)."""
+        from swift.dataset import cache
+        from swift.utils import DatasetError
+        args, out = self.args, []
+        tokenized = [args.tokenized_path] if args.tokenized_path and os.path.isdir(args.tokenized_path) else []
+        for flag, path in [('--cached_dataset', p) for p in args.cached_dataset] + \
+                [('--tokenized_path', p) for p in tokenized]:
+            manifest = cache.read_manifest(path)
+            if manifest is None and flag == '--cached_dataset':
+                raise DatasetError(f'--cached_dataset {path}: no encoded-dataset cache there (no {cache.MANIFEST}); '
+                                   'create one with `swift export --to_cached_dataset true --dataset ... '
+                                   f'--output_dir {path}`.')
+            if manifest is None and os.listdir(path):
+                raise DatasetError(f'--tokenized_path {path} holds files but no encoded-dataset cache (no '
+                                   f'{cache.MANIFEST}): pass a new or empty directory.')
+            if manifest is None:
+                continue  # an empty --tokenized_path dir: encoded and saved there
+            reason = self.from_cached_encoding(manifest['key']['encoding'])
+            if isinstance(reason, str):
+                raise DatasetError(f'{flag} {path} cannot feed this run: {reason}; '
+                                   f'{export_hint(self.encoding("train"))}')
+            if flag == '--cached_dataset' or not args.dataset:
+                run = {'max_length': args.max_length, 'truncation_strategy': args.truncation_strategy,
+                       'loss_scale': args.loss_scale, 'use_chat_template': args.use_chat_template}
+                if args.template:
+                    run['template'] = args.template
+                refuse_mismatch(flag, path, manifest['key'], run)
+            out.append((flag, path, manifest))
+        return out
+
+    def encode(self, template, raw_train, raw_val, caches=()):
+        """Encoded (train, val): the caches' rows (checked against this run) followed by --dataset's rows,
+        encoded now or taken from --tokenized_path / the --enable_cache cache."""
+        from swift.dataset import cache
+        parts = []
+        for flag, path, manifest in caches:
+            if flag == '--cached_dataset' or raw_train is None:
+                parts.append(self._from_cache(template, flag, path, manifest))
+        if raw_train is not None:
+            parts.append(self._encode_raw(template, raw_train, raw_val))
+        datasets, stats = concat_parts(parts)
+        self.train_stats = stats['train']
+        on_the_fly = '--lazy_tokenize' if self.args.lazy_tokenize else '--streaming' if self.args.streaming else ''
+        for split in cache.SPLITS:
+            if datasets[split] is None:
+                continue
+            if on_the_fly:  # nothing is encoded yet: the counts fill while training reads rows
+                logger.info(f'{split} dataset: encoded while training ({on_the_fly}); rows the template cannot use '
+                            'are counted per reason in the summary at the end')
+            else:
+                logger.info(f'{split} dataset: {stats[split]}')
+        return datasets['train'], datasets['val']
+
+    def _from_cache(self, template, flag, path, manifest):
+        from swift.dataset import cache
+        key = cache.encoding_key(template, self.encoding('train'))
+        refuse_mismatch(flag, path, manifest['key'], key, [k for k in key if k != 'encoding'])
+        datasets, stats = cache.load_cache(path, manifest, self.keep_length)
+        convert = self.from_cached_encoding(manifest['key']['encoding'])
+        if convert is not None:
+            datasets = {s: d.map(convert, remove_columns=d.column_names) if d is not None else None
+                        for s, d in datasets.items()}
+        logger.info(f'{flag} {path}: {stats["train"].rows_kept} encoded train rows, encoding skipped.')
+        return datasets, stats
+
+    def _encode_raw(self, template, raw_train, raw_val):
+        from swift.dataset import cache, encode_dataset
         args = self.args
         opts = dict(num_proc=args.dataset_num_proc, strict=args.strict, lazy=args.lazy_tokenize,
                     keep_length=self.keep_length)
-        out = []
-        for split, raw in (('train', raw_train), ('val', raw_val)):
-            if raw is None:
-                out.append(None)
-                continue
-            encoded, stats = encode_dataset(raw, template, encoder=self.row_encoder(template, split), **opts)
-            if split == 'train':
-                self.train_stats = stats
-            logger.info(f'{split} dataset: {stats}')
-            out.append(encoded)
-        return tuple(out)
+
+        def encode(split, raw):
+            return encode_dataset(raw, template, encoder=self.row_encoder(template, split), **opts)
+        raws = {'train': raw_train, 'val': raw_val}
+        if not (args.tokenized_path or args.enable_cache or args.load_from_cache_file):
+            stats = {}
+            datasets = {s: None for s in cache.SPLITS}
+            for split, raw in raws.items():
+                if raw is not None:
+                    datasets[split], stats[split] = encode(split, raw)
+            return datasets, stats
+        key = dataset_key(template, self.encoding('train'), self.encoding('val'), raw_train, raw_val)
+        flag = '--tokenized_path' if args.tokenized_path else '--enable_cache'
+        path = args.tokenized_path or cache.auto_cache_dir(key)
+        datasets, stats, _ = cache.encode_through_cache(path, raws, encode, key, cache_record(args), what=flag,
+                                                        keep_length=self.keep_length)
+        return datasets, stats
+
+    def data_summary(self) -> List[str]:
+        """Summary lines on the data: the encoding counts (for --lazy_tokenize / --streaming, of the rows read so
+        far) and, for a stream, each source's preprocessing drops per reason with their lines."""
+        from swift.dataset.report import stream_reports
+        lines = [f'train data: {self.train_stats}'.replace('\n', '; ')] if self.train_stats is not None else []
+        if self.args.streaming:
+            lines += [f'streamed {r.summary()}{"" if r.finished else " (of the rows read so far)"}'
+                      for r in stream_reports()]
+        return lines
 
     def train(self, model, template, train_dataset, val_dataset) -> Dict[str, Any]:
         """Tuner -> trainer -> train (or resume); returns output_dir, last/best checkpoints and log_history."""
@@ -107,7 +208,7 @@ class SwiftTrain(ABC):
             'trainer': trainer,
         }
         if trainer.is_world_process_zero():
-            _print_summary(args, trainable, result)
+            _print_summary(args, trainable, result, self.data_summary())
         return result
 
 
@@ -212,11 +313,12 @@ def _memory_peak() -> str:
     return f'{rss_bytes / 2**30:.2f} GiB (process peak RSS)'
 
 
-def _print_summary(args, trainable: str, result: Dict[str, Any]) -> None:
+def _print_summary(args, trainable: str, result: Dict[str, Any], data: List[str]) -> None:
     from swift.trainers.callbacks import IMAGES_DIR, LOGGING_FILE
     out = args.output_dir
     lines = [
         trainable,
+        *data,
         f'memory peak: {_memory_peak()}',
         f'last checkpoint: {result["last_model_checkpoint"]}',
         f'best checkpoint: {result["best_model_checkpoint"] or "- (no evaluation)"}',

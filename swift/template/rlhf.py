@@ -102,15 +102,20 @@ def _check_media(kind: str, row) -> None:
                             f'--rlhf_type {" or ".join(MEDIA_RLHF_TYPES)} (or swift sft)')
 
 
+def pair_layout(kind: str, pair: Dict[str, List[int]]) -> Dict[str, List[int]]:
+    """A dpo pair (prompt/chosen/rejected ids) in the columns the `kind` trainer reads (a dpo-encoded cache feeds
+    every pairwise algorithm this way)."""
+    if kind in ('cpo', 'simpo', 'orpo'):
+        return legacy_pair_columns(pair)
+    if kind == 'rm':
+        return {'chosen_ids': pair['prompt_ids'] + pair['chosen_ids'],
+                'rejected_ids': pair['prompt_ids'] + pair['rejected_ids']}
+    return pair
+
+
 def _preference(kind: str, template, row):
     _check_media(kind, row)
-    out = encode_preference(template, row)
-    if kind in ('cpo', 'simpo', 'orpo'):
-        return [legacy_pair_columns(out)]
-    if kind == 'rm':
-        return [{'chosen_ids': out['prompt_ids'] + out['chosen_ids'],
-                 'rejected_ids': out['prompt_ids'] + out['rejected_ids']}]
-    return [out]
+    return [pair_layout(kind, encode_preference(template, row))]
 
 
 def _kto(template, row):
