@@ -44,7 +44,8 @@ COMMON_SFT = ['--torch_dtype', 'float32', '--max_length', '512',
 OURS_FLAGS = {'order': ['--train_sampling_strategy', 'sequential'], 'model': [], 'serve': ['--verbose', 'false'],
               'sft': ['--train_type', 'lora', '--add_version', 'false', '--plot_loss', 'false']}
 OTHER_FLAGS = {'order': ['--dataset_shuffle', 'false', '--train_dataloader_shuffle', 'false'],
-               'model': ['--model_type', 'qwen2', '--template', 'qwen2_5'], 'serve': ['--infer_backend', 'transformers'],
+               'model': ['--model_type', 'qwen2', '--template', 'qwen2_5'],
+               'serve': ['--infer_backend', 'transformers'],
                'sft': ['--tuner_type', 'lora', '--add_version', 'false']}  # ms-swift 4.x names
 LOSS_LINE = re.compile(r"""['"]loss['"]\s*:""")
 RUNTIME = re.compile(r"""['"]train_runtime['"]\s*:\s*['"]?([0-9.]+)""")
