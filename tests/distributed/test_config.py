@@ -96,8 +96,9 @@ def test_cli_without_deepspeed_installed_names_the_extra(nproc, tmp_path):
     assert 'launch plan' not in proc.stdout and not (tmp_path / 'out').exists()
 
 
+@pytest.mark.distributed  # make test-extra installs deepspeed; without it the run stops earlier (tested above)
 def test_deepspeed_without_a_launcher_says_how_to_launch():
-    pytest.importorskip('deepspeed')  # without it the run stops earlier, naming the extra (tested above)
+    pytest.importorskip('deepspeed')
     env = {k: v for k, v in os.environ.items() if k not in ('LOCAL_RANK', 'NPROC_PER_NODE', 'NNODES')}
     proc = subprocess.run(SWIFT + ['sft', '--model', 'swift/tiny-qwen2', '--dataset', 'swift/self-cognition#4',
                                    '--deepspeed', 'zero3'], capture_output=True, text=True, timeout=300, env=env)
