@@ -13,7 +13,8 @@ from swift.model import get_model_tokenizer
 from swift.template import get_template
 
 
-def main(ckpt: str, questions):
+def load_checkpoint(ckpt: str):
+    """(model, tokenizer, template) of a checkpoint, from its args.json."""
     saved = read_args_json(ckpt)
     # A full fine-tune saves the whole model into the checkpoint; an adapter run saves the adapter only.
     is_adapter = os.path.exists(os.path.join(ckpt, 'adapter_config.json'))
@@ -24,7 +25,11 @@ def main(ckpt: str, questions):
         model = PeftModel.from_pretrained(model, ckpt)
     template = get_template(saved.get('template') or tokenizer.model_meta.template, tokenizer,
                             default_system=saved.get('system'))
-    model.eval()
+    return model.eval(), tokenizer, template
+
+
+def main(ckpt: str, questions):
+    model, tokenizer, template = load_checkpoint(ckpt)
     for question in questions:
         encoded = template.encode({'messages': [{'role': 'user', 'content': question}]}, mode='infer')
         input_ids = torch.tensor([encoded['input_ids']])

@@ -4,30 +4,19 @@ usage: python examples/ask_vl.py <output_dir or checkpoint> colour:shape [colour
 e.g.   python examples/ask_vl.py output/demo_vl red:circle blue:square
 The images are drawn like swift/shapes-vqa's (swift/dataset/shapes.py); the checkpoint's args.json names the model.
 """
-import os
 import sys
 
 import torch
+from ask import load_checkpoint  # examples/ask.py, next to this script
 
-from swift.arguments import read_args_json
 from swift.dataset.shapes import draw
-from swift.model import get_model_tokenizer
-from swift.template import get_template
 
 QUESTIONS = ('<image>What shape is in the picture?', '<image>What colour is the shape?')
 
 
 def main(ckpt: str, specs):
-    saved = read_args_json(ckpt)
-    is_adapter = os.path.exists(os.path.join(ckpt, 'adapter_config.json'))
-    model, tokenizer = get_model_tokenizer(saved['model'] if is_adapter else ckpt, 'float32',
-                                           model_type=saved.get('model_type'))
-    if is_adapter:
-        from peft import PeftModel
-        model = PeftModel.from_pretrained(model, ckpt)
-    template = get_template(saved.get('template') or tokenizer.model_meta.template, tokenizer)
+    model, tokenizer, template = load_checkpoint(ckpt)
     template.set_mode('infer')
-    model.eval()
     for spec in specs:
         color, shape = spec.split(':')
         for question in QUESTIONS:

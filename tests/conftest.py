@@ -24,3 +24,17 @@ def _write_chat_jsonl(path, pairs):
 def make_chat_jsonl(tmp_path_factory):
     """`make_chat_jsonl(pairs, name='chat.jsonl') -> path` of a fresh file of Q/A conversations."""
     return lambda pairs, name='chat.jsonl': _write_chat_jsonl(tmp_path_factory.mktemp('data') / name, pairs)
+
+
+@pytest.fixture(scope='session')
+def private_swift_cache(tmp_path_factory):
+    """A session-private SWIFT_CACHE (tiny models materialised there, not into ~/.cache); the model and
+    multimodal tests use it for every test."""
+    cache = str(tmp_path_factory.mktemp('swift_cache'))
+    old = os.environ.get('SWIFT_CACHE')
+    os.environ['SWIFT_CACHE'] = cache
+    yield cache
+    if old is None:
+        os.environ.pop('SWIFT_CACHE', None)
+    else:
+        os.environ['SWIFT_CACHE'] = old

@@ -1,19 +1,9 @@
-import os
-
 import pytest
 
 
 @pytest.fixture(scope='session', autouse=True)
-def swift_cache(tmp_path_factory):
-    """Tiny models are materialised once per session into a private cache, not into ~/.cache."""
-    cache = str(tmp_path_factory.mktemp('swift_cache'))
-    old = os.environ.get('SWIFT_CACHE')
-    os.environ['SWIFT_CACHE'] = cache
-    yield cache
-    if old is None:
-        os.environ.pop('SWIFT_CACHE', None)
-    else:
-        os.environ['SWIFT_CACHE'] = old
+def swift_cache(private_swift_cache):
+    return private_swift_cache
 
 
 @pytest.fixture(scope='session')
