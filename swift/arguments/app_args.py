@@ -29,16 +29,15 @@ class AppGroup:
     base_url: Optional[str] = _help('An OpenAI-compatible server to chat with, e.g. http://127.0.0.1:8000/v1; '
                                     'default: load --model in this process.', default=None)
     studio_title: Optional[str] = _help('Page title; default: the model name.', default=None)
-    is_multimodal: Optional[bool] = _help('Add an image upload (needs a multimodal model type).', default=None)
+    is_multimodal: Optional[bool] = _help('Image uploads in the query box; default: on for a multimodal model (and '
+                                          'a --base_url server), off for a text-only one.', default=None)
     lang: Literal['zh', 'en'] = _help("Page language: 'zh' or 'en'.", default='en')
 
 
 @dataclass
 class AppArguments(AppGroup, WebUIArguments, DeployArguments):
     """A Gradio chat page in front of a model or an OpenAI-compatible server."""
-    rejected_fields = {**{name: _NO_SERVER for name in _SERVER_ONLY},
-                       'is_multimodal': 'not supported: the chat page has no image upload in this version (images '
-                                        'work with swift infer and swift deploy); drop it to chat with text.'}
+    rejected_fields = {name: _NO_SERVER for name in _SERVER_ONLY}
 
     @classmethod
     def rejections(cls):

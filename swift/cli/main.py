@@ -61,10 +61,14 @@ def _resolve(command: str) -> Callable[[List[str]], object]:
     return getattr(importlib.import_module(module), func)
 
 
+def _in_torchrun_worker() -> bool:
+    return os.environ.get('LOCAL_RANK') is not None or bool(os.environ.get('TORCHELASTIC_RUN_ID'))
+
+
 def _wants_torchrun(command: str) -> bool:
     if not ROUTES.get(command, Route(None, '')).distributed:
         return False
-    if os.environ.get('LOCAL_RANK') is not None or os.environ.get('TORCHELASTIC_RUN_ID'):
+    if _in_torchrun_worker():
         return False  # already a torchrun worker
     return bool(os.environ.get('NPROC_PER_NODE') or os.environ.get('NNODES'))
 
@@ -88,6 +92,9 @@ def cli_main(argv: Optional[List[str]] = None) -> int:
             from .launch import run_torchrun
             return run_torchrun(command, rest)
         entry(rest)
+        if _in_torchrun_worker():
+            from swift.distributed.exit import exit_worker
+            exit_worker(0)
     except SwiftError as e:
         print(f'swift {command}: error: {e}', file=sys.stderr)
         return 2 if isinstance(e, ArgumentError) else 1

@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 import zlib
+from contextlib import contextmanager
 from typing import Any, Dict, Optional
 
 import torch
@@ -184,7 +185,8 @@ def get_tiny_model_dir(name: str = 'swift/tiny-qwen2', cache_dir: Optional[str] 
     os.makedirs(root, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f'.{short_name}-', dir=root)
     try:
-        make_model_dir(tmp, arch)
+        with _outside_zero3():
+            make_model_dir(tmp, arch)
         os.rename(tmp, target)
     except OSError:
         # Another process finished first: its directory is identical, use it.
@@ -193,6 +195,23 @@ def get_tiny_model_dir(name: str = 'swift/tiny-qwen2', cache_dir: Optional[str] 
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+@contextmanager
+def _outside_zero3():
+    """A ZeRO-3 run may be the first to ask for a built-in model: its zero.Init (live while the trainer's arguments
+    are) would partition the new model's weights and save them empty, so the model is built outside it."""
+    from transformers.integrations import deepspeed as hf_deepspeed
+    ref = hf_deepspeed._hf_deepspeed_config_weak_ref
+    config = ref() if ref is not None else None
+    if config is None:
+        yield
+        return
+    hf_deepspeed.unset_hf_deepspeed_config()
+    try:
+        yield
+    finally:
+        hf_deepspeed.set_hf_deepspeed_config(config)
 
 
 def tiny_model_name(model_dir: str) -> Optional[str]:

@@ -14,13 +14,21 @@ from .i18n import t
 
 def build_app(engine, request_config: RequestConfig, title: str, lang: str = 'en',
               default_system: Optional[str] = None, model_name: Optional[str] = None,
-              adapter_request: Optional[AdapterRequest] = None) -> gr.Blocks:
+              adapter_request: Optional[AdapterRequest] = None, images: bool = False) -> gr.Blocks:
     with gr.Blocks(title=title, analytics_enabled=False) as demo:
         gr.Markdown(f'# {title}', elem_id='app_title')
         if model_name and model_name != title:
             gr.Markdown(f'{t("model_label", lang)}: `{model_name}`')
-        build_chat(lambda: (engine, adapter_request), request_config, lang, default_system, elem_prefix='app')
+        build_chat(lambda: (engine, adapter_request), request_config, lang, default_system, elem_prefix='app',
+                   images=images)
     return demo
+
+
+def takes_images(engine) -> bool:
+    """Whether the page offers image uploads: a local multimodal model, or a server (which may serve one and
+    answers a text-only model's image request with a one-line error)."""
+    template = getattr(engine, 'template', None)
+    return getattr(template, 'is_multimodal', False) if template is not None else hasattr(engine, 'base_url')
 
 
 def check_port(host: str, port: int, flag: str = '--server_port') -> None:

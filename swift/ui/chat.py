@@ -13,24 +13,44 @@ from .i18n import field_label, t
 EngineGetter = Callable[..., Tuple[object, Optional[AdapterRequest]]]
 
 
-def _messages(history: List[dict], system: str) -> List[dict]:
+def _messages(history: List[dict], system: str) -> Tuple[List[dict], List[str]]:
+    """The engine's messages and images: each uploaded image becomes an `<image>` tag before its turn's text."""
     head = [{'role': 'system', 'content': system}] if system and system.strip() else []
-    return head + [{'role': m['role'], 'content': _text(m['content'])} for m in history]
+    messages, images, joins = [], [], False
+    for m in history:
+        texts, files = _parts(m['content'])
+        images += files
+        text = '<image>' * len(files) + ''.join(texts)
+        if joins and messages[-1]['role'] == m['role']:  # gradio shows each upload as its own message
+            messages[-1]['content'] += text
+        else:
+            messages.append({'role': m['role'], 'content': text})
+        joins = bool(files) and not texts
+    return head + messages, images
 
 
-def _text(content) -> str:
-    """Gradio may hand back content as a list of parts; the engines take plain text."""
-    if isinstance(content, list):
-        return ''.join(p.get('text', '') if isinstance(p, dict) else str(p) for p in content)
-    return content if isinstance(content, str) else str(content)
+def _parts(content) -> Tuple[List[str], List[str]]:
+    """(texts, file paths) of a chat message's content: a string, a file, or gradio's list of typed parts."""
+    texts, files = [], []
+    for part in content if isinstance(content, (list, tuple)) else [content]:
+        if isinstance(part, str):
+            texts.append(part)
+        elif isinstance(part, dict) and part.get('type', 'text') == 'text' and 'text' in part:
+            texts.append(part['text'])
+        elif isinstance(part, dict) and ('path' in part or 'file' in part):
+            files.append((part.get('file') or part)['path'])
+        elif part is not None:
+            texts.append(str(part))
+    return texts, files
 
 
 def stream_answer(engine, messages: List[dict], config: RequestConfig,
-                  adapter_request: Optional[AdapterRequest] = None) -> Iterator[str]:
+                  adapter_request: Optional[AdapterRequest] = None, images: Sequence = ()) -> Iterator[str]:
     """The answer so far, after each streamed chunk (a whole answer at once when beams rule out streaming)."""
     config = copy.copy(config)
     config.stream = config.num_beams == 1
-    result = engine.infer([InferRequest(messages)], config, adapter_request=adapter_request)[0]
+    request = InferRequest(messages, images=list(images))
+    result = engine.infer([request], config, adapter_request=adapter_request)[0]
     if not config.stream:
         yield result.choices[0].message.content or ''
         return
@@ -51,12 +71,15 @@ def _config(base: RequestConfig, temperature, top_p, max_new_tokens) -> RequestC
 
 
 def build_chat(get_engine: EngineGetter, request_config: RequestConfig, lang: str,
-               default_system: Optional[str] = None, elem_prefix: str = 'chat', engine_inputs: Sequence = ()):
-    """Chat components inside the current gr.Blocks."""
+               default_system: Optional[str] = None, elem_prefix: str = 'chat', engine_inputs: Sequence = (),
+               images: bool = False):
+    """Chat components inside the current gr.Blocks; `images`: the query box also takes image uploads."""
     chatbot = gr.Chatbot(label=t('chatbot', lang), height=420, elem_id=f'{elem_prefix}_chatbot')
     with gr.Row():
-        query = gr.Textbox(label=t('query', lang), placeholder=t('query_ph', lang), scale=5, lines=1,
-                           elem_id=f'{elem_prefix}_query')
+        box = gr.MultimodalTextbox if images else gr.Textbox
+        extra = dict(file_types=['image'], file_count='multiple', sources=['upload']) if images else dict(lines=1)
+        query = box(label=t('query', lang), placeholder=t('query_ph', lang), scale=5, elem_id=f'{elem_prefix}_query',
+                    **extra)
         send = gr.Button(t('send', lang), variant='primary', scale=1, elem_id=f'{elem_prefix}_send')
     with gr.Row():
         regenerate = gr.Button(t('regenerate', lang), elem_id=f'{elem_prefix}_regenerate')
@@ -76,19 +99,22 @@ def build_chat(get_engine: EngineGetter, request_config: RequestConfig, lang: st
     def respond(history, system_text, temp, top, max_tokens, *engine_values):
         engine, adapter_request = get_engine(*engine_values)
         config = _config(request_config, temp, top, max_tokens)
-        messages = _messages(history, system_text)
+        messages, image_paths = _messages(history, system_text)
         history = history + [{'role': 'assistant', 'content': ''}]
         try:
-            for text in stream_answer(engine, messages, config, adapter_request):
+            for text in stream_answer(engine, messages, config, adapter_request, image_paths):
                 history[-1] = {'role': 'assistant', 'content': text}
                 yield history
         except Exception as e:  # noqa: BLE001 - a server or engine failure becomes one line in the page
             raise gr.Error(f'{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}') from None
 
-    def add_query(history, text):
-        if not text or not text.strip():
+    def add_query(history, value):
+        text, files = (value.get('text') or '', value.get('files') or []) if isinstance(value, dict) else (value, [])
+        if not files and (not text or not text.strip()):
             raise gr.Error(t('query_ph', lang))
-        return history + [{'role': 'user', 'content': text}], ''
+        turn = [{'role': 'user', 'content': {'path': f if isinstance(f, str) else f['path']}} for f in files]
+        turn += [{'role': 'user', 'content': text}] if text and text.strip() else []
+        return history + turn, None
 
     def drop_answer(history):
         while history and history[-1]['role'] == 'assistant':

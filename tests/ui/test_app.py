@@ -10,8 +10,8 @@ from swift.arguments.parser import parse_args
 from swift.infer import InferRequest, RequestConfig
 from swift.pipelines.app import connect
 from swift.pipelines.infer import build_engine
-from swift.ui.app import check_port
-from swift.ui.chat import stream_answer
+from swift.ui.app import check_port, takes_images
+from swift.ui.chat import _messages, stream_answer
 from swift.utils import ArgumentError
 from tests.deploy.deploy_helpers import API_KEY, DeployProcess, free_port
 
@@ -37,8 +37,6 @@ def test_defaults_follow_the_reference():
     (['--model', 'm', '--port', '9000'], '--port 9000: not read by swift app: it is a `swift deploy` server'),
     (['--model', 'm', '--dataset', 'd.jsonl'], '--dataset d.jsonl: not read by swift deploy'),
     (['--model', 'm', '--api_key', 'k'], '--api_key is sent to a --base_url server'),
-    (['--model', 'm', '--is_multimodal', 'true'],
-     '--is_multimodal true: not supported: the chat page has no image upload'),
     (['--base_url', 'localhost:8000'], 'expected an http(s) URL'),
     (['--base_url', 'http://x/v1', '--model', 'm'], '--served_model_name'),
     (['--base_url', 'http://x/v1', '--adapters', 'a'], '--adapters loads a model in this process'),
@@ -68,6 +66,8 @@ def test_port_in_use_is_one_line():
 @pytest.mark.parametrize('argv, rc, message', [
     (['--base_url', 'http://127.0.0.1:{closed}/v1'], 2, 'no OpenAI-compatible server answers GET /models there'),
     (['--model', '/no/such/model'], 1, "Model path '/no/such/model' does not exist"),
+    (['--model', 'swift/tiny-qwen2', '--is_multimodal', 'true'], 2,
+     '--is_multimodal true: swift/tiny-qwen2 (tiny_qwen2) is a text-only model'),
 ])
 def test_unusable_server_or_model_is_one_line_on_the_terminal(argv, rc, message):
     argv = [a.format(closed=free_port()) for a in argv]
@@ -113,3 +113,33 @@ def test_base_url_client_streams_through_the_sync_api(tmp_path):
         client.close()
     finally:
         server.stop()
+
+
+def test_uploaded_images_reach_a_vl_model(tmp_path, private_swift_cache):
+    from PIL import Image
+    image = str(tmp_path / 'red.png')
+    Image.new('RGB', (56, 56), 'red').save(image)
+    # the history as gradio hands it back: the upload is its own user message, parts are typed
+    history = [{'role': 'user', 'content': [{'type': 'file', 'file': {'path': image}}]},
+               {'role': 'user', 'content': [{'type': 'text', 'text': 'what shape is this?'}]},
+               {'role': 'assistant', 'content': [{'type': 'text', 'text': 'a square'}]},
+               {'role': 'user', 'content': 'and its colour?'}]
+    messages, images = _messages(history, 'Be brief.')
+    assert messages == [{'role': 'system', 'content': 'Be brief.'},
+                        {'role': 'user', 'content': '<image>what shape is this?'},
+                        {'role': 'assistant', 'content': 'a square'}, {'role': 'user', 'content': 'and its colour?'}]
+    assert images == [image]
+    args = parse_args(InferArguments, ['--model', 'swift/tiny-qwen2-vl', '--torch_dtype', 'float32'])
+    args.validate()
+    args.resolve()
+    engine = build_engine(args)
+    try:
+        assert takes_images(engine)
+        config = RequestConfig(max_tokens=8, temperature=0)
+        texts = list(stream_answer(engine, messages, config, images=images))
+        direct = engine.infer([InferRequest(messages, images=images)], config)[0]
+        assert texts[-1] == direct.choices[0].message.content
+        without = engine.infer([InferRequest(messages[:1] + [{'role': 'user', 'content': 'hi'}])], config)[0]
+        assert direct.usage.prompt_tokens > without.usage.prompt_tokens + 4  # the image's vision tokens
+    finally:
+        engine.close()

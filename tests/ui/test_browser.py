@@ -74,6 +74,23 @@ def test_app_streams_an_answer_and_clears_history(browser, page_server, artifact
     page.close()
 
 
+def test_app_takes_an_image_upload_for_a_vl_model(browser, page_server, artifacts, tmp_path):
+    from PIL import Image
+    image = str(tmp_path / 'blue.png')
+    Image.new('RGB', (56, 56), 'blue').save(image)
+    server = page_server('app', '--model', 'swift/tiny-qwen2-vl', '--torch_dtype', 'float32', '--max_new_tokens', '8')
+    page = browser.new_page()
+    page.goto(server.url)
+    page.wait_for_selector('#app_query textarea')
+    page.set_input_files('#app_query input[type=file]', image)
+    page.wait_for_selector('#app_query img', timeout=30_000)  # the upload's thumbnail in the query box
+    _ask(page, 'app', 'what colour is it?')
+    assert page.locator('#app_chatbot [data-testid="user"] img').count() == 1  # the image is in the history
+    assert _bot_texts(page, 'app')[-1].strip()
+    shot(page, artifacts, 'app_image_chat')
+    page.close()
+
+
 def _fill_train_form(page, max_steps: int):
     if 'self-cognition' not in page.inner_text('#train_dataset'):
         page.fill('#train_dataset input', 'swift/self-cognition#40')
