@@ -10,9 +10,10 @@ from swift.utils import TemplateError
 
 from .multimodal import MEDIA_KEYS
 
-# Algorithms whose encoded rows carry the prompt's images (pixel_values, image_grid_thw, ...). GRPO with images
-# is not wired to trl's generation yet (its VLM path re-renders prompts with the processor).
-MEDIA_RLHF_TYPES = ('dpo', )
+# Algorithms that train on image rows: dpo rows carry the prompt's media tensors; grpo rows keep the images
+# column (its trainer encodes prompt + images per batch, swift/trainers/rlhf/grpo_media.py, and the reward
+# functions receive it). trl's GRPO forward takes no video tensors.
+MEDIA_RLHF_TYPES = ('dpo', 'grpo')
 
 
 def _with_response(row: Dict[str, Any], response: str) -> Dict[str, Any]:
@@ -99,7 +100,10 @@ def legacy_pair_columns(pair: Dict[str, List[int]]) -> Dict[str, List[int]]:
 def _check_media(kind: str, row) -> None:
     if kind not in MEDIA_RLHF_TYPES and (row.get('images') or row.get('videos')):
         raise TemplateError(f'--rlhf_type {kind} trains on text only in this version; image rows train with '
-                            f'--rlhf_type {" or ".join(MEDIA_RLHF_TYPES)} (or swift sft)')
+                            f'--rlhf_type {", ".join(MEDIA_RLHF_TYPES)} (or swift sft)')
+    if kind == 'grpo' and row.get('videos'):
+        raise TemplateError('--rlhf_type grpo takes images, not videos (trl\'s GRPO forward passes no video '
+                            'tensors); train video rows with --rlhf_type dpo or swift sft')
 
 
 def pair_layout(kind: str, pair: Dict[str, List[int]]) -> Dict[str, List[int]]:
