@@ -1,5 +1,6 @@
-"""GRPO on the tiny VL model: prompts and images encoded by our template reach generation and every log-prob
-forward, an external reward plugin receives the images column, and the adapter saves and reloads."""
+"""GRPO on the tiny VL models (Qwen2-VL and LLaVA): prompts and images encoded by our template reach generation and
+every log-prob forward (equal to the template's own forward), an external reward plugin receives the images
+column, and the adapter saves and reloads with identical logits."""
 import json
 import os
 
@@ -55,19 +56,27 @@ def image_calls(monkeypatch):
     return calls
 
 
-def _plugin(tmp_path):
-    path = tmp_path / 'red_reward.py'
-    path.write_text(REWARD_PLUGIN)
-    return str(path)
+@pytest.fixture(scope='session')
+def red_plugin(tmp_path_factory):
+    """The plugin file (imported once per session) and a function reading, then clearing, its call log."""
+    folder = tmp_path_factory.mktemp('plugin')
+    (folder / 'red_reward.py').write_text(REWARD_PLUGIN)
+    log = folder / 'calls.txt'
+
+    def calls():
+        sizes = log.read_text().split()
+        log.unlink()
+        return sizes
+    return str(folder / 'red_reward.py'), calls
 
 
-def test_grpo_with_images_trains_and_reloads(tmp_path, image_calls):
+def test_grpo_with_images_trains_and_reloads(tmp_path, image_calls, red_plugin):
     from peft import PeftModel
     from swift.model import get_model_tokenizer
     result = rlhf_main(['--rlhf_type', 'grpo', '--dataset', 'swift/shapes-vqa#4', '--external_plugins',
-                        _plugin(tmp_path), EXAMPLE_PLUGIN, '--reward_funcs', 'centre_red', 'shape_colour',
+                        red_plugin[0], EXAMPLE_PLUGIN, '--reward_funcs', 'centre_red', 'shape_colour',
                         '--log_completions', 'true', '--output_dir', str(tmp_path / 'out')] + COMMON)
-    assert (tmp_path / 'calls.txt').read_text().split() == ['2', '2']  # 2 steps x 1 prompt x 2 generations
+    assert red_plugin[1]() == ['2', '2']  # 2 steps x 1 prompt x 2 generations
     # per step, generation (its prefill), the reference and the policy log-probs each encode the batch's 2 images
     assert image_calls == [2] * 6
     rows = [json.loads(line) for line in open(tmp_path / 'out' / 'completions.jsonl')]
@@ -88,11 +97,21 @@ def test_grpo_with_images_trains_and_reloads(tmp_path, image_calls):
         assert torch.equal(reloaded(**batch).logits, trained(**batch).logits)
 
 
+def test_grpo_with_images_on_llava(tmp_path, red_plugin):
+    """The second family (pixel_values one row per image, no grids) goes through the same path."""
+    result = rlhf_main(['--rlhf_type', 'grpo', '--model', 'swift/tiny-llava', '--dataset', 'swift/shapes-vqa#4',
+                        '--external_plugins', red_plugin[0], '--reward_funcs', 'centre_red',
+                        '--output_dir', str(tmp_path / 'out')] + COMMON[2:])
+    assert red_plugin[1]() == ['2', '2']
+    _check_logps_match_template_forward(result['trainer'], [_prompt_row('<image>Describe it.', 'circle'),
+                                                            _prompt_row('What shape is in this picture?', 'square')])
+
+
 def _check_logps_match_template_forward(trainer, rows):
     """trl's log-prob forward over a left-padded batch (chunked one row at a time) with our media equals each
     row's own forward through the template's encoding, temperature included."""
     from swift.trainers.rlhf.grpo_media import PromptMedia
-    template, model = trainer.template, trainer.model
+    template, model = trainer.template, trainer.model.eval()  # eval: no LoRA dropout
     media = PromptMedia(template, rows)
     completion = template.tokenizer('A red circle.', add_special_tokens=False)['input_ids']
     width, n = max(len(p) for p in media.prompt_ids), len(completion)
@@ -108,9 +127,10 @@ def _check_logps_match_template_forward(trainer, rows):
         trainer._media = None
     for i, row in enumerate(rows):
         enc = template.encode({'messages': row['prompt'], 'images': row['images']}, mode='infer')
-        batch = {'input_ids': torch.tensor([enc['input_ids'] + completion]), 'pixel_values': enc['pixel_values'],
-                 'image_grid_thw': enc['image_grid_thw'],
-                 'mm_token_type_ids': torch.tensor([enc['mm_token_type_ids'] + [0] * n])}
+        batch = {'input_ids': torch.tensor([enc['input_ids'] + completion]), 'pixel_values': enc['pixel_values']}
+        if 'image_grid_thw' in enc:  # Qwen-style: grids and token types (M-RoPE); LLaVA: pixel_values only
+            batch.update(image_grid_thw=enc['image_grid_thw'],
+                         mm_token_type_ids=torch.tensor([enc['mm_token_type_ids'] + [0] * n]))
         with torch.no_grad():
             logits = model(**batch).logits[0, -n - 1:-1].float() / trainer.temperature
         expected = logits.log_softmax(-1).gather(-1, torch.tensor(completion)[:, None])[:, 0]
