@@ -88,8 +88,7 @@ def test_grpo_with_images_trains_and_reloads(tmp_path, image_calls, red_plugin):
     assert 'adapter_model.safetensors' in os.listdir(ckpt)
     trainer = result['trainer']
     trained = trainer.model.eval()
-    _check_logps_match_template_forward(trainer, [_prompt_row('<image>Describe it.', 'circle'),
-                                                  _prompt_row('What shape is in this picture?', 'square')])
+    _check_logps_match_template_forward(trainer)
     batch = _image_batch(trainer.template)
     base, _ = get_model_tokenizer('swift/tiny-qwen2-vl')
     reloaded = PeftModel.from_pretrained(base, ckpt).eval()
@@ -103,38 +102,42 @@ def test_grpo_with_images_on_llava(tmp_path, red_plugin):
                         '--external_plugins', red_plugin[0], '--reward_funcs', 'centre_red',
                         '--output_dir', str(tmp_path / 'out')] + COMMON[2:])
     assert red_plugin[1]() == ['2', '2']
-    _check_logps_match_template_forward(result['trainer'], [_prompt_row('<image>Describe it.', 'circle'),
-                                                            _prompt_row('What shape is in this picture?', 'square')])
+    _check_logps_match_template_forward(result['trainer'])
 
 
-def _check_logps_match_template_forward(trainer, rows):
-    """trl's log-prob forward over a left-padded batch (chunked one row at a time) with our media equals each
-    row's own forward through the template's encoding, temperature included."""
+def _check_logps_match_template_forward(trainer):
+    """trl's log-prob forward over a left-padded batch with our media (one chunk, and chunks of one row: a
+    text-only chunk gets no media) equals each row's own forward through the template, temperature included."""
     from swift.trainers.rlhf.grpo_media import PromptMedia
+    rows = [_prompt_row('<image>Describe it.', 'circle'), _prompt_row('What shape is in this picture?', 'square'),
+            {'prompt': [{'role': 'user', 'content': 'Say red.'}], 'images': []}]
     template, model = trainer.template, trainer.model.eval()  # eval: no LoRA dropout
     media = PromptMedia(template, rows)
     completion = template.tokenizer('A red circle.', add_special_tokens=False)['input_ids']
     width, n = max(len(p) for p in media.prompt_ids), len(completion)
-    assert len(set(len(p) for p in media.prompt_ids)) == 2  # one row is padded
+    assert len(set(len(p) for p in media.prompt_ids)) == 3  # two rows are padded
     pad = template.tokenizer.pad_token_id
     input_ids = torch.tensor([[pad] * (width - len(p)) + p + completion for p in media.prompt_ids])
     attention_mask = (torch.arange(input_ids.size(1)) >= torch.tensor([[width - len(p)] for p in media.prompt_ids]))
     trainer._media = media
     try:
-        logps = trainer._get_per_token_logps_and_entropies(model, input_ids, attention_mask.long(), n,
-                                                           batch_size=1)[0]
+        runs = [trainer._get_per_token_logps_and_entropies(model, input_ids, attention_mask.long(), n,
+                                                           batch_size=size)[0] for size in (None, 1)]
     finally:
         trainer._media = None
     for i, row in enumerate(rows):
         enc = template.encode({'messages': row['prompt'], 'images': row['images']}, mode='infer')
-        batch = {'input_ids': torch.tensor([enc['input_ids'] + completion]), 'pixel_values': enc['pixel_values']}
+        batch = {'input_ids': torch.tensor([enc['input_ids'] + completion])}
+        if 'pixel_values' in enc:
+            batch['pixel_values'] = enc['pixel_values']
         if 'image_grid_thw' in enc:  # Qwen-style: grids and token types (M-RoPE); LLaVA: pixel_values only
             batch.update(image_grid_thw=enc['image_grid_thw'],
                          mm_token_type_ids=torch.tensor([enc['mm_token_type_ids'] + [0] * n]))
         with torch.no_grad():
             logits = model(**batch).logits[0, -n - 1:-1].float() / trainer.temperature
         expected = logits.log_softmax(-1).gather(-1, torch.tensor(completion)[:, None])[:, 0]
-        assert torch.allclose(logps[i], expected, atol=1e-5)
+        for logps in runs:
+            assert torch.allclose(logps[i], expected, atol=1e-5)
 
 
 def _prompt_row(question, shape):

@@ -14,7 +14,7 @@ from swift.plugin import completion_text, orms
 from swift.template.multimodal import media_list
 from swift.template.rlhf import encode_prompt
 from swift.utils import SwiftError, get_logger
-from .grpo_media import MEDIA_COLUMNS, PromptMedia, has_media, media_token_ids
+from .grpo_media import MEDIA_COLUMNS, PromptMedia, chunk_media, has_media, media_token_ids
 from .mixin import SwiftMixin
 
 COMPLETIONS_FILE = 'completions.jsonl'
@@ -104,13 +104,23 @@ class GRPOTrainer(SwiftMixin, HfGRPOTrainer):
         prompt_ids = [encode_prompt(self.template, {'messages': p}) for p in prompts]
         return prompt_ids, None, {}
 
-    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, *args,
-                                           **kwargs):
+    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
+                                           compute_entropy=False, compute_aux_loss=False, **media):
         # trl's forwards inside generation (old / reference log-probs) get no media from trl: add ours
-        if self._media is not None and kwargs.get('pixel_values') is None:
-            kwargs.update(self._media.forward_kwargs(input_ids, logits_to_keep))
-        return super()._get_per_token_logps_and_entropies(model, input_ids, attention_mask, logits_to_keep, *args,
-                                                          **kwargs)
+        if self._media is not None and media.get('pixel_values') is None:
+            media.update(self._media.forward_kwargs(input_ids, logits_to_keep))
+        run = super()._get_per_token_logps_and_entropies
+        size = batch_size or input_ids.size(0)
+        chunks = [(s, min(s + size, input_ids.size(0))) for s in range(0, input_ids.size(0), size)]
+        num_images = media.get('num_images')
+        if num_images is None or all(sum(num_images[s:e]) for s, e in chunks):
+            return run(model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy,
+                       compute_aux_loss, **media)
+        # a chunk of text-only rows: trl would hand the model empty pixel_values; each chunk gets its own media
+        outs = [run(model, input_ids[s:e], attention_mask[s:e], logits_to_keep, None, compute_entropy,
+                    compute_aux_loss, **chunk_media(media, s, e)) for s, e in chunks]
+        return (torch.cat([o[0] for o in outs]), torch.cat([o[1] for o in outs]) if compute_entropy else None,
+                torch.stack([o[2] for o in outs]).mean() if compute_aux_loss else None)
 
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
         if self._batch_rows is not None:  # the rows with their images column: reward functions read kwargs['images']

@@ -61,6 +61,24 @@ class PromptMedia:
         return torch.cat([types, types.new_zeros((types.size(0), logits_to_keep))], dim=1)
 
 
+def chunk_media(media: Dict[str, Any], start: int, end: int) -> Dict[str, Any]:
+    """The media inputs of rows [start, end) of a batch (none at all for rows without images)."""
+    num_images = media['num_images']
+    first, last = sum(num_images[:start]), sum(num_images[:end])
+    out = {k: media[k][start:end] for k in ('mm_token_type_ids', 'token_type_ids') if media.get(k) is not None}
+    if first == last:
+        return out
+    grid = media.get('image_grid_thw')
+    if grid is not None:  # pixel_values: rows of patches, grid t*h*w of them per image
+        patches = grid.prod(-1).tolist()
+        out['pixel_values'] = media['pixel_values'][sum(patches[:first]):sum(patches[:last])]
+        out['image_grid_thw'] = grid[first:last]
+    else:  # one pixel_values entry per image (LLaVA)
+        out['pixel_values'] = media['pixel_values'][first:last]
+    out['num_images'] = num_images[start:end]
+    return out
+
+
 def media_token_ids(template) -> List[int]:
     """Vision placeholder tokens: never sampled (a sampled one would not match the image features)."""
     processor = getattr(template, 'processor', None)
