@@ -10,9 +10,10 @@ from swift.utils import TemplateError
 
 from .multimodal import MEDIA_KEYS
 
-# Algorithms whose encoded rows carry the prompt's images (pixel_values, image_grid_thw, ...). GRPO with images
-# is not wired to trl's generation yet (its VLM path re-renders prompts with the processor).
-MEDIA_RLHF_TYPES = ('dpo', )
+# Algorithms that train on image rows: dpo and kto rows carry the prompt's media tensors; grpo rows keep the
+# images column (its trainer encodes prompt + images per batch, swift/trainers/rlhf/grpo_media.py, and the reward
+# functions receive it). trl's GRPO forward takes no video tensors.
+MEDIA_RLHF_TYPES = ('dpo', 'kto', 'grpo')
 
 
 def _with_response(row: Dict[str, Any], response: str) -> Dict[str, Any]:
@@ -54,24 +55,32 @@ def encode_preference(template, row: Dict[str, Any]) -> Dict[str, Any]:
         'prompt_ids': prompt_ids,
         'chosen_ids': _completion(template, prompt_ids, row),
         'rejected_ids': _completion(template, prompt_ids, _with_response(row, rejected)),
-        **{k: prompt[k] for k in MEDIA_KEYS if prompt.get(k) is not None},
+        **_media(prompt),
     }
 
 
 def encode_kto(template, row: Dict[str, Any]) -> Dict[str, Any]:
-    """{'prompt_ids', 'completion_ids', 'label'}: the row's response labelled desirable (True) or not."""
+    """{'prompt_ids', 'completion_ids', 'label'}: the row's response labelled desirable (True) or not, plus the
+    prompt's media tensors for an image row."""
     label = row.get('label')
     if label is None:
         raise TemplateError('KTO rows need a `label` column (true for a desirable response, false otherwise).')
-    prompt_ids = encode_prompt(template, row)
-    return {'prompt_ids': prompt_ids, 'completion_ids': _completion(template, prompt_ids, row), 'label': bool(label)}
+    prompt = template.encode(row, mode='infer')
+    prompt_ids = prompt['input_ids']
+    return {'prompt_ids': prompt_ids, 'completion_ids': _completion(template, prompt_ids, row), 'label': bool(label),
+            **_media(prompt)}
 
 
 def encode_kto_from_preference(template, row: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """A preference row as two KTO rows: chosen desirable, rejected undesirable."""
+    """A preference row as two KTO rows: chosen desirable, rejected undesirable (both with the prompt's media)."""
     pair = encode_preference(template, row)
-    return [{'prompt_ids': pair['prompt_ids'], 'completion_ids': pair['chosen_ids'], 'label': True},
-            {'prompt_ids': pair['prompt_ids'], 'completion_ids': pair['rejected_ids'], 'label': False}]
+    media = _media(pair)
+    return [{'prompt_ids': pair['prompt_ids'], 'completion_ids': pair['chosen_ids'], 'label': True, **media},
+            {'prompt_ids': pair['prompt_ids'], 'completion_ids': pair['rejected_ids'], 'label': False, **media}]
+
+
+def _media(encoded: Dict[str, Any]) -> Dict[str, Any]:
+    return {k: encoded[k] for k in MEDIA_KEYS if encoded.get(k) is not None}
 
 
 def prompt_messages(row: Dict[str, Any]) -> List[Dict[str, str]]:
@@ -99,7 +108,10 @@ def legacy_pair_columns(pair: Dict[str, List[int]]) -> Dict[str, List[int]]:
 def _check_media(kind: str, row) -> None:
     if kind not in MEDIA_RLHF_TYPES and (row.get('images') or row.get('videos')):
         raise TemplateError(f'--rlhf_type {kind} trains on text only in this version; image rows train with '
-                            f'--rlhf_type {" or ".join(MEDIA_RLHF_TYPES)} (or swift sft)')
+                            f'--rlhf_type {", ".join(MEDIA_RLHF_TYPES)} (or swift sft)')
+    if kind == 'grpo' and row.get('videos'):
+        raise TemplateError('--rlhf_type grpo takes images, not videos (trl\'s GRPO forward passes no video '
+                            'tensors); train video rows with --rlhf_type dpo or swift sft')
 
 
 def pair_layout(kind: str, pair: Dict[str, List[int]]) -> Dict[str, List[int]]:

@@ -1,5 +1,5 @@
 """Training the tiny VL model: LoRA on the LLM only, reload with identical logits, full fine-tuning with per-part
-learning rates, packing, DPO with images, --dry_run."""
+learning rates, packing, DPO and KTO with images, --dry_run (GRPO: test_grpo_vl.py)."""
 import json
 import os
 
@@ -100,15 +100,19 @@ def test_dry_run_shows_vision_tokens_and_resized_sizes(tmp_path, capsys, monkeyp
     assert 'image 1: 1 tokens at positions 15..15, resized to 28x28 px (grid 1x2x2 of 14px patches)' in out
 
 
-def test_dpo_with_images(tmp_path):
+def _preference_file(tmp_path):
     from swift.dataset.shapes import data_url, draw
     rows = [{'messages': [{'role': 'user', 'content': '<image>What shape?'},
                           {'role': 'assistant', 'content': f'A {shape}.'}],
              'rejected_response': 'A banana.', 'images': [data_url(draw(shape, 'red'))]}
             for shape in ('circle', 'square', 'triangle', 'diamond')]
-    path = tmp_path / 'dpo.jsonl'
+    path = tmp_path / 'pref.jsonl'
     path.write_text(''.join(json.dumps(r) + '\n' for r in rows))
-    result = rlhf_main(['--rlhf_type', 'dpo', '--model', 'swift/tiny-qwen2-vl', '--dataset', str(path),
+    return str(path)
+
+
+def test_dpo_with_images(tmp_path):
+    result = rlhf_main(['--rlhf_type', 'dpo', '--model', 'swift/tiny-qwen2-vl', '--dataset', _preference_file(tmp_path),
                         '--max_steps', '2', '--output_dir', str(tmp_path / 'out')] + COMMON[4:])
     trainer = result['trainer']
     batch = trainer.data_collator([trainer.train_dataset[i] for i in range(2)])
@@ -119,13 +123,35 @@ def test_dpo_with_images(tmp_path):
     assert any('rewards/margins' in h for h in result['log_history'])
 
 
+def test_kto_with_images(tmp_path, monkeypatch):
+    """Preference rows unpaired into KTO rows: every forward (policy, reference, their KL sequences) sees the
+    row's image."""
+    from transformers.models.qwen2_vl.modeling_qwen2_vl import Qwen2VLModel
+    grids, real = [], Qwen2VLModel.get_image_features
+    monkeypatch.setattr(Qwen2VLModel, 'get_image_features',
+                        lambda self, pv, grid=None, **kw: grids.append(len(grid)) or real(self, pv, grid, **kw))
+    result = rlhf_main(['--rlhf_type', 'kto', '--model', 'swift/tiny-qwen2-vl', '--dataset', _preference_file(tmp_path),
+                        '--max_steps', '2', '--output_dir', str(tmp_path / 'out')] + COMMON[4:])
+    trainer = result['trainer']
+    batch = trainer.data_collator([trainer.train_dataset[i] for i in range(4)])
+    assert batch['image_grid_thw'].shape[0] == 4 and batch['KL_input_ids'].shape[0] == 4
+    image_id = trainer.processing_class.processor.image_token_id
+    for prefix in ('', 'KL_'):
+        types = batch[f'{prefix}mm_token_type_ids']
+        assert types.shape == batch[f'{prefix}input_ids'].shape
+        assert torch.equal(types == 1, batch[f'{prefix}input_ids'] == image_id)
+    assert grids == [4] * 8  # 2 steps x (policy, policy KL, reference, reference KL) over 4 rows
+    assert any('kl' in h for h in result['log_history'])
+
+
 def test_text_only_algorithms_refuse_image_rows(tmp_path):
     from swift.dataset.shapes import data_url, draw
     from swift.utils import DatasetError
     row = {'messages': [{'role': 'user', 'content': '<image>Shape?'}, {'role': 'assistant', 'content': 'A circle.'}],
-           'label': True, 'images': [data_url(draw('circle', 'red'))]}
-    path = tmp_path / 'kto.jsonl'
+           'rejected_response': 'A banana.', 'images': [data_url(draw('circle', 'red'))]}
+    path = tmp_path / 'cpo.jsonl'
     path.write_text(json.dumps(row) + '\n')
-    with pytest.raises(DatasetError, match='rlhf_type kto trains on text only'):
-        rlhf_main(['--rlhf_type', 'kto', '--model', 'swift/tiny-qwen2-vl', '--dataset', str(path), '--strict',
+    with pytest.raises(DatasetError, match='rlhf_type cpo trains on text only in this version; image rows train '
+                                           'with --rlhf_type dpo, kto, grpo'):
+        rlhf_main(['--rlhf_type', 'cpo', '--model', 'swift/tiny-qwen2-vl', '--dataset', str(path), '--strict',
                    'true', '--max_steps', '1', '--output_dir', str(tmp_path / 'out')] + COMMON[4:])

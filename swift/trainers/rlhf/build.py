@@ -94,11 +94,17 @@ def _grpo_kwargs(args, template, reward_model=None, reward_tokenizer=None) -> Di
             'log_completions_file': args.log_completions}
 
 
-def _dpo_media_collator(template):
-    from trl.trainer.dpo_trainer import DataCollatorForPreference
+def _media_collator(rlhf_type: str, template):
+    """trl's collator of the algorithm plus the rows' media tensors (dpo, kto: rows encoded with their images)."""
     from swift.utils import pad_token_id
+    pad = pad_token_id(template.tokenizer)
+    if rlhf_type == 'kto':
+        from trl.trainer.kto_trainer import DataCollatorForUnpairedPreference
+        from .preference import MediaKTOCollator
+        return MediaKTOCollator(DataCollatorForUnpairedPreference(pad_token_id=pad), template)
+    from trl.trainer.dpo_trainer import DataCollatorForPreference
     from .preference import MediaPreferenceCollator
-    return MediaPreferenceCollator(DataCollatorForPreference(pad_token_id=pad_token_id(template.tokenizer)), template)
+    return MediaPreferenceCollator(DataCollatorForPreference(pad_token_id=pad), template)
 
 
 def build_rlhf_trainer(args, model, template, train_dataset, val_dataset, overrides: Dict[str, Any], callbacks,
@@ -110,9 +116,9 @@ def build_rlhf_trainer(args, model, template, train_dataset, val_dataset, overri
         extra = _grpo_kwargs(args, template, reward_model, reward_tokenizer)
     else:
         extra = {'ref_model': ref_model} if ref_model is not None else {}
-    if args.rlhf_type == 'dpo' and getattr(template, 'processor', None) is not None and \
+    if args.rlhf_type in ('dpo', 'kto') and getattr(template, 'processor', None) is not None and \
             getattr(template.tokenizer.model_meta, 'is_multimodal', False):
-        extra['data_collator'] = _dpo_media_collator(template)
+        extra['data_collator'] = _media_collator(args.rlhf_type, template)
     return trainer_cls(
         model=model, args=config, train_dataset=train_dataset, eval_dataset=val_dataset,
         processing_class=template.tokenizer, callbacks=callbacks, swift_args=args, optimizers=optimizers(config),

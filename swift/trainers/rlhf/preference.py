@@ -21,14 +21,33 @@ class MediaPreferenceCollator:
         self.base, self.template = base, template
 
     def __call__(self, examples):
-        import torch
         from swift.template.multimodal import collate_media
         out = self.base(examples)
         collate_media(list(examples) * 2, out, 'right', with_types=False)
-        processor = self.template.processor
-        if 'image_grid_thw' in out or 'video_grid_thw' in out:
-            out['mm_token_type_ids'] = torch.tensor(processor.create_mm_token_type_ids(out['input_ids'].tolist()))
+        add_token_types(self.template, out, '')
         return out
+
+
+class MediaKTOCollator(MediaPreferenceCollator):
+    """trl's unpaired collator plus the prompts' images, once per row: a row's KL sequence (its prompt with a
+    neighbour's completion) shows the same images, so only its mm_token_type_ids differ."""
+
+    def __call__(self, examples):
+        from swift.template.multimodal import collate_media
+        out = self.base(examples)
+        collate_media(list(examples), out, 'right', with_types=False)
+        for prefix in ('', 'KL_'):
+            add_token_types(self.template, out, prefix)
+        return out
+
+
+def add_token_types(template, out, prefix: str) -> None:
+    """`{prefix}mm_token_type_ids` of `{prefix}input_ids` from the processor (Qwen-style models, which need them
+    for M-RoPE positions)."""
+    import torch
+    if f'{prefix}input_ids' in out and ('image_grid_thw' in out or 'video_grid_thw' in out):
+        ids = out[f'{prefix}input_ids'].tolist()
+        out[f'{prefix}mm_token_type_ids'] = torch.tensor(template.processor.create_mm_token_type_ids(ids))
 
 
 class DPOTrainer(SwiftMixin, HfDPOTrainer):
