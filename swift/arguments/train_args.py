@@ -12,6 +12,7 @@ from swift.utils import ArgumentError, get_logger
 from swift.utils.atomic import checkpoint_problem
 from .base_args import BaseArguments
 from .groups import _help
+from .swanlab_args import SwanlabArguments, reporters
 from .tuner_args import TunerArguments
 
 logger = get_logger()
@@ -100,7 +101,7 @@ _NO_SAMPLING = ('not read by training: --predict_with_generate generates greedil
 
 
 @dataclass
-class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, BaseArguments):
+class TrainArguments(TrainExtras, SwanlabArguments, TunerArguments, Seq2SeqTrainingOverrides, BaseArguments):
     """Arguments of `swift sft`."""
     load_args: bool = _help('Read args.json from --adapters/--resume_from_checkpoint dirs.', default=False)
     rejected_fields = {
@@ -132,6 +133,7 @@ class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, Base
         if self.resume_from_checkpoint and (problem := checkpoint_problem(self.resume_from_checkpoint)):
             raise ArgumentError(problem)
         _check_trainer_choices(self)
+        self._validate_swanlab()
         self._validate_cache()
         if self.save_strategy == 'no' and self.create_checkpoint_symlink:
             raise ArgumentError('--create_checkpoint_symlink needs checkpoints: drop --save_strategy no.')
@@ -214,7 +216,7 @@ class TrainArguments(TrainExtras, TunerArguments, Seq2SeqTrainingOverrides, Base
         kwargs['neftune_noise_alpha'] = self.neftune_noise_alpha or None
         if self.warmup_ratio:
             kwargs['warmup_steps'] = self.warmup_ratio
-        kwargs['report_to'] = [r for r in self.report_to if r != 'none'] or 'none'
+        kwargs['report_to'] = reporters(self.report_to) or 'none'  # SwanLab: its own callback (see reporters)
         kwargs['remove_unused_columns'] = False  # the template's collator decides what the model sees
         kwargs['data_seed'] = self.data_seed
         kwargs['use_liger_kernel'] = self.use_liger_kernel or self.use_liger  # ms-swift's name for HF's flag

@@ -271,8 +271,12 @@ def _enable_input_grads(args, model) -> None:
 
 def _callbacks(args, model):
     from swift.plugin import build_callbacks
-    from swift.trainers.callbacks import CheckpointSymlinkCallback, LoggingJsonlCallback, PlotLossCallback
+    from swift.arguments.swanlab_args import reports_to_swanlab
+    from swift.trainers.callbacks import (CheckpointSymlinkCallback, LoggingJsonlCallback, PlotLossCallback,
+                                          swanlab_callbacks)
     callbacks = [LoggingJsonlCallback(args.output_dir)]
+    if reports_to_swanlab(args.report_to):
+        callbacks += swanlab_callbacks(args)
     if args.plot_loss:
         callbacks.append(PlotLossCallback(args.output_dir))
     if args.create_checkpoint_symlink:

@@ -1,4 +1,5 @@
-"""Trainer callbacks: logging.jsonl, loss plots, best/last checkpoint symlinks; plus the `--report_to` check."""
+"""Trainer callbacks: logging.jsonl, loss plots, best/last checkpoint symlinks; plus the `--report_to` check and
+SwanLab's callback."""
 import importlib.util
 import json
 import math
@@ -37,6 +38,28 @@ def check_report_to(report_to: Sequence[str]) -> None:
         if not any(importlib.util.find_spec(m) for m in modules):
             raise ArgumentError(f'--report_to {name} needs the {package!r} package: pip install {package} '
                                 '(or pass --report_to none).')
+
+
+class SwanlabFinishCallback(TrainerCallback):
+    """Ends the SwanLab run with the training (swanlab's callback leaves that to exit), so that its files are
+    complete when `swift sft` returns and a next run in the same process starts a new one."""
+
+    def on_train_end(self, args, state, control, **kwargs):
+        import swanlab
+        if state.is_world_process_zero:
+            swanlab.finish()
+
+
+def swanlab_callbacks(args) -> list:
+    """SwanLab's own transformers callback with ms-swift's --swanlab_* arguments (offline and local modes write
+    under output_dir/swanlog)."""
+    from swanlab.integration.transformers import SwanLabCallback
+    if args.swanlab_token:
+        os.environ['SWANLAB_API_KEY'] = args.swanlab_token  # read by swanlab's login at init
+    log_dir = os.environ.get('SWANLAB_LOG_DIR') or os.path.join(args.output_dir, 'swanlog')
+    return [SwanLabCallback(project=args.swanlab_project, workspace=args.swanlab_workspace,
+                            experiment_name=args.swanlab_exp_name or args.output_dir, mode=args.swanlab_mode,
+                            log_dir=log_dir), SwanlabFinishCallback()]
 
 
 class LoggingJsonlCallback(TrainerCallback):
