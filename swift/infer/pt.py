@@ -237,7 +237,7 @@ class PtEngine(InferEngine):
 
 def _speed_up(model, max_batch_size: int) -> None:
     use_decode_attention(model)
-    pack_linears(model, max_batch_size)  # full decode batches multiply by pre-packed weights (CPU, MKL)
+    pack_linears(model, max_batch_size)  # every Linear multiplies by weights packed once (CPU, oneDNN)
 
 
 def _emit(active) -> None:

@@ -98,10 +98,10 @@ def test_caps_and_body_limit(engine):
 
 
 def test_health_answers_while_a_long_prompt_is_encoded(engine):
-    with serve(engine, _args()) as port:
+    with serve(engine, _args(max_request_bytes=64 << 20)) as port:  # a prompt long enough to encode for seconds
         base = f'http://127.0.0.1:{port}'
         assert http('POST', base + '/v1/chat/completions', GOOD, key=None)[0] == 200  # warm: first-use imports
-        long = {**GOOD, 'messages': [{'role': 'user', 'content': 'rivers and mountains ' * 150000}]}
+        long = {**GOOD, 'messages': [{'role': 'user', 'content': 'rivers and mountains ' * 600000}]}
         result = {}
         thread = threading.Thread(target=lambda: result.update(r=http('POST', base + '/v1/chat/completions', long,
                                                                       key=None)))
