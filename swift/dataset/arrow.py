@@ -31,7 +31,7 @@ def rows_to_dataset(rows: List[Dict[str, Any]]) -> datasets.Dataset:
 
 
 def _message_fields(dataset) -> set:
-    feature = dataset.features.get('messages')
+    feature = (dataset.features or {}).get('messages')  # a stream built from a generator has no features
     inner = getattr(feature, 'feature', None)
     if isinstance(feature, list) and feature:
         inner = feature[0]

@@ -92,13 +92,16 @@ def encoding_key(template, encoding: str) -> Dict[str, Any]:
 
 def rows_hash(*parts) -> str:
     """Content hash of canonical-row datasets (None parts count too): files, sampling, splits, --columns and
-    self-cognition names all end up in these rows."""
+    self-cognition names all end up in these rows. The rows' ORIGIN (ids of this process) is left out."""
     import pyarrow as pa
+    from .report import ORIGIN
     digest = hashlib.sha256()
     for part in parts:
         digest.update(b'\0part')
         if part is None:
             continue
+        if ORIGIN in (part.column_names or ()):
+            part = part.remove_columns(ORIGIN)
         for table in part.with_format('arrow').iter(batch_size=8192):
             sink = pa.BufferOutputStream()
             with pa.ipc.new_stream(sink, table.schema) as writer:

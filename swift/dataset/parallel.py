@@ -30,14 +30,14 @@ def map_chunks(items: List[Any], fn: Callable[[List[Any], Dict[str, Any]], Any],
 
 def _preprocess_chunk(chunk: List[Tuple[int, Any]], state: Dict[str, Any]) -> Tuple[List[dict], DropReport]:
     report = DropReport(state['source'], state['kind'], state['strict'])
-    return list(preprocess_rows(chunk, state['func'], report, state['columns'])), report
+    return list(preprocess_rows(chunk, state['func'], report, state['columns'], state['origin'])), report
 
 
 def preprocess_items(items: List[Tuple[int, Any]], func: RowPreprocessor, report: DropReport,
-                     columns: Optional[Dict[str, str]], num_proc: int) -> List[dict]:
-    """All canonical rows of `items`; drops and counts are merged into `report`."""
+                     columns: Optional[Dict[str, str]], num_proc: int, origin: Optional[int] = None) -> List[dict]:
+    """All canonical rows of `items`; drops and counts are merged into `report`. `origin`: see preprocess_rows."""
     state = {'source': report.source, 'kind': report.loc_kind, 'strict': report.strict, 'func': func,
-             'columns': columns}
+             'columns': columns, 'origin': origin}
     rows = []
     for chunk_rows, chunk_report in map_chunks(items, _preprocess_chunk, num_proc, state):
         rows += chunk_rows
