@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+from array import array
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import datasets as hf_datasets
@@ -230,7 +231,7 @@ def _with_length(dataset, stats: EncodeStats):
     """Every cached row carries its token count ('length'), also for encoders that drop it for trl."""
     if 'length' in dataset.column_names or len(stats.lengths) != len(dataset):
         return dataset
-    return dataset.add_column('length', stats.lengths)
+    return dataset.add_column('length', list(stats.lengths))
 
 
 def load_cache(path: str, manifest: Dict[str, Any], keep_length: bool = True) -> Tuple[Dict[str, Any], Dict]:
@@ -247,7 +248,7 @@ def load_cache(path: str, manifest: Dict[str, Any], keep_length: bool = True) ->
             dataset = dataset.remove_columns('length')
         out[split] = dataset
         stats[split] = EncodeStats(rows_in=info['rows_in'], rows_kept=info['rows'], dropped=dict(info['dropped']),
-                                   lengths=list(lengths))
+                                   lengths=array('i', lengths))
     return out, stats
 
 

@@ -1,4 +1,5 @@
 """load_dataset: `--dataset` entries -> (train, val) datasets of canonical rows."""
+import itertools
 import json
 import os
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from swift.utils import DatasetError, did_you_mean, get_logger
 
 from .builtin import SelfCognitionPreprocessor
 from .hub import load_from_hub
-from .arrow import concatenate, rows_to_dataset
+from .arrow import CHUNK_ROWS, ArrowChunks, concatenate, rows_to_dataset
 from .files import list_files, loc_kind, read_file
 from .meta import DATASET_MAPPING, DatasetMeta, SubsetDataset, get_dataset_meta
 from .parallel import preprocess_items
@@ -121,10 +122,12 @@ def _run_rows(items: ItemsFactory, func: Any, ctx: LoadContext, source: str, kin
             'items': items, 'func': func, 'ctx': ctx, 'source': source, 'kind': kind})
     report = DropReport(source, kind, ctx.strict)
     origin = source_id(source, kind) if ctx.origins else None
-    rows = preprocess_items(list(items()), func, report, ctx.columns, ctx.num_proc, origin)
+    chunks, it = ArrowChunks(), iter(items())
+    for chunk in iter(lambda: list(itertools.islice(it, CHUNK_ROWS)), []):
+        chunks.add(preprocess_items(chunk, func, report, ctx.columns, ctx.num_proc, origin))
     report.log()
     report.check_not_empty()
-    return rows_to_dataset(rows)
+    return chunks.dataset()
 
 
 def _stream(items: ItemsFactory, func: Any, ctx: LoadContext, source: str, kind: str):

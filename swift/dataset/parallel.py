@@ -1,6 +1,6 @@
 """Running per-row work in `num_proc` forked processes, chunk order kept."""
 import multiprocessing
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .preprocess import RowPreprocessor, preprocess_rows
 from .report import DropReport
@@ -13,9 +13,10 @@ def _call(chunk: List[Any]) -> Any:
     return _STATE['fn'](chunk, _STATE['state'])
 
 
-def map_chunks(items: List[Any], fn: Callable[[List[Any], Dict[str, Any]], Any], num_proc: int,
+def map_chunks(items: Sequence[Any], fn: Callable[[Sequence[Any], Dict[str, Any]], Any], num_proc: int,
                state: Dict[str, Any]) -> List[Any]:
-    """[fn(chunk, state) for each chunk of items]: one chunk in-process, or about 4 chunks per process."""
+    """[fn(chunk, state) for each chunk of items (a list or a range)]: one chunk in-process, or about 4 chunks
+    per process."""
     if num_proc <= 1 or len(items) < 2 * _MIN_ROWS_PER_PROC or 'fork' not in multiprocessing.get_all_start_methods():
         return [fn(items, state)]
     _STATE.update(fn=fn, state=state)
