@@ -11,7 +11,7 @@ import random
 import tempfile
 from array import array
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, MutableSequence, Optional, Sequence, Tuple
 
 import datasets as hf_datasets
 import numpy as np
@@ -82,7 +82,7 @@ class EncodeStats:
     rows_in: int = 0
     rows_kept: int = 0
     dropped: Dict[str, int] = field(default_factory=dict)
-    lengths: List[int] = field(default_factory=lambda: array('i'), repr=False)  # 4 bytes a row, not 36
+    lengths: MutableSequence[int] = field(default_factory=lambda: array('i'), repr=False)  # 4 bytes a row
     sources: Dict[str, DropReport] = field(default_factory=dict, repr=False)
 
     def add(self, length: int) -> None:
