@@ -11,6 +11,7 @@ zh/en rows) repeated to --rows. Synthetic row counts above 100,000 repeat the fi
 Template qwen2_5 with the tiny byte-level BPE tokenizer, max_length 512, delete.
 Time and memory cover `encode_dataset` alone: the canonical rows are loaded before (`--input swift`:
 `load_dataset`; `--input arrow`: a memory-mapped `datasets` json load, so 1M input rows do not sit in memory).
+`load_peak_rss_mib` is the process's peak RSS (ru_maxrss) after loading, before encoding.
 Peak RSS is sampled every 20 ms over this process and its workers, summed (an upper bound: pages a forked
 worker shares with its parent count twice), and so is private memory (RSS minus file-backed shared pages, so
 the memory-mapped input and output Arrow files, which the kernel can drop, are not counted).
@@ -20,6 +21,7 @@ by putting that checkout first on PYTHONPATH.
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -120,6 +122,7 @@ def measure(ns) -> dict:
     else:
         train, _ = load_dataset([path])
     template = get_template('qwen2_5', load_tiny_tokenizer(), max_length=512)
+    load_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # loading's peak (Linux: KiB)
     monitor = PeakRss()
     before, before_private = monitor.rss(), monitor.private()
     with monitor:
@@ -131,7 +134,8 @@ def measure(ns) -> dict:
     return {'checkout': os.path.dirname(os.path.dirname(sys.modules['swift'].__file__)), 'data': ns.data,
             'rows': ns.rows, 'kept': len(encoded), 'num_proc': ns.num_proc, 'omp': os.environ.get('OMP_NUM_THREADS'),
             'seconds': round(seconds, 2), 'rows_per_s': round(ns.rows / seconds, 1),
-            'tokens_per_s': round(tokens / seconds), 'rss_before_mib': round(before / mib),
+            'tokens_per_s': round(tokens / seconds), 'load_peak_rss_mib': round(load_peak / mib),
+            'rss_before_mib': round(before / mib),
             'peak_rss_mib': round(monitor.peak / mib), 'private_before_mib': round(before_private / mib),
             'peak_private_mib': round(monitor.peak_private / mib), 'load_avg': round(os.getloadavg()[0], 1)}
 

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+from array import array
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import datasets as hf_datasets
@@ -92,13 +93,16 @@ def encoding_key(template, encoding: str) -> Dict[str, Any]:
 
 def rows_hash(*parts) -> str:
     """Content hash of canonical-row datasets (None parts count too): files, sampling, splits, --columns and
-    self-cognition names all end up in these rows."""
+    self-cognition names all end up in these rows. The rows' ORIGIN (ids of this process) is left out."""
     import pyarrow as pa
+    from .report import ORIGIN
     digest = hashlib.sha256()
     for part in parts:
         digest.update(b'\0part')
         if part is None:
             continue
+        if ORIGIN in (part.column_names or ()):
+            part = part.remove_columns(ORIGIN)
         for table in part.with_format('arrow').iter(batch_size=8192):
             sink = pa.BufferOutputStream()
             with pa.ipc.new_stream(sink, table.schema) as writer:
@@ -227,7 +231,7 @@ def _with_length(dataset, stats: EncodeStats):
     """Every cached row carries its token count ('length'), also for encoders that drop it for trl."""
     if 'length' in dataset.column_names or len(stats.lengths) != len(dataset):
         return dataset
-    return dataset.add_column('length', stats.lengths)
+    return dataset.add_column('length', list(stats.lengths))
 
 
 def load_cache(path: str, manifest: Dict[str, Any], keep_length: bool = True) -> Tuple[Dict[str, Any], Dict]:
@@ -244,7 +248,7 @@ def load_cache(path: str, manifest: Dict[str, Any], keep_length: bool = True) ->
             dataset = dataset.remove_columns('length')
         out[split] = dataset
         stats[split] = EncodeStats(rows_in=info['rows_in'], rows_kept=info['rows'], dropped=dict(info['dropped']),
-                                   lengths=list(lengths))
+                                   lengths=array('i', lengths))
     return out, stats
 
 

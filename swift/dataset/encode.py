@@ -9,8 +9,9 @@ import itertools
 import os
 import random
 import tempfile
+from array import array
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, MutableSequence, Optional, Sequence, Tuple
 
 import datasets as hf_datasets
 import numpy as np
@@ -18,6 +19,7 @@ import torch
 
 from swift.utils import DatasetError, TemplateError
 
+from .report import ORIGIN, DropReport, origin_of, origin_text
 from .shards import ShardWriter, load_shards, shard_dir
 
 ENCODED_COLUMNS = ('input_ids', 'labels', 'loss_scale', 'length')
@@ -75,17 +77,33 @@ def encoded_length(out: Dict[str, Any]) -> int:
 
 @dataclass
 class EncodeStats:
+    """Counts of an encoding pass; `sources` holds the dropped rows per file (and line) for rows that carry their
+    ORIGIN (loaded with origins=True), the others are counted by reason only."""
     rows_in: int = 0
     rows_kept: int = 0
     dropped: Dict[str, int] = field(default_factory=dict)
-    lengths: List[int] = field(default_factory=list, repr=False)
+    lengths: MutableSequence[int] = field(default_factory=lambda: array('i'), repr=False)  # 4 bytes a row
+    sources: Dict[str, DropReport] = field(default_factory=dict, repr=False)
 
     def add(self, length: int) -> None:
         self.rows_kept += 1
         self.lengths.append(length)
 
-    def drop(self, reason: str) -> None:
+    def drop(self, reason: str, origin: Optional[int] = None) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
+        if origin is not None:
+            source, kind, loc = origin_of(origin)
+            report = self.sources.get(source) or self.sources.setdefault(source, DropReport(source, kind))
+            report.drop(loc, reason)
+
+    def merge(self, other: 'EncodeStats') -> None:
+        self.rows_in += other.rows_in
+        self.rows_kept += other.rows_kept
+        self.lengths.extend(other.lengths)
+        for reason, n in other.dropped.items():
+            self.dropped[reason] = self.dropped.get(reason, 0) + n
+        for source, report in other.sources.items():
+            self.sources.setdefault(source, DropReport(source, report.loc_kind)).merge(report)
 
     def length_summary(self) -> Dict[str, float]:
         """Token length min/mean/p50/p90/p99/max of the kept rows ({} when none)."""
@@ -102,6 +120,8 @@ class EncodeStats:
         text = f'encoded {self.rows_kept}/{self.rows_in} rows, dropped {n_dropped}'
         if self.dropped:
             text += ' (' + ', '.join(f'{r}: {n}' for r, n in self.dropped.items()) + ')'
+        for source, report in self.sources.items():  # e.g. 'data.jsonl: dropped 1 (longer than ...: 1 [line 7])'
+            text += f'\n{source}: {report.drops_text()}'
         lengths = ', '.join(f'{k} {v}' for k, v in self.length_summary().items())
         return f'{text}\ntoken lengths: {lengths or "no rows"}'
 
@@ -116,16 +136,18 @@ def drop_reason(error: TemplateError) -> str:
     return f'template error: {str(error)[:60]}'
 
 
-def encode_row(encoder: RowEncoder, row: Dict[str, Any], stats: EncodeStats, strict: bool, where: str,
-               keep_length: bool = True) -> List[dict]:
-    """The encoded rows, or [] (counted in `stats`) when the template cannot use the row. Without `keep_length`
-    the 'length' key only feeds the statistics (trl's collators read the algorithm's own columns)."""
+def encode_row(encoder: RowEncoder, row: Dict[str, Any], stats: EncodeStats, strict: bool, position: int,
+               keep_length: bool = True, origin: Optional[int] = None) -> List[dict]:
+    """The encoded rows, or [] (counted in `stats`) when the template cannot use the row. A bad row is named by
+    its `origin` (file and line, see report.ORIGIN) or else its 1-based `position`. Without `keep_length` the
+    'length' key only feeds the statistics (trl's collators read the algorithm's own columns)."""
     try:
         outs = encoder(row)
     except TemplateError as error:
         if strict:
-            raise DatasetError(f'{where}: {error} (run without --strict to drop and count such rows)') from error
-        stats.drop(drop_reason(error))
+            raise DatasetError(f'{origin_text(origin, position)}: {error} (run without --strict to drop and count '
+                               'such rows)') from error
+        stats.drop(drop_reason(error), origin)
         return []
     for out in outs:
         stats.add(encoded_length(out))
@@ -150,9 +172,10 @@ def _encode_streaming(dataset: hf_datasets.IterableDataset, encoder: RowEncoder,
     stats = EncodeStats()  # filled while the stream is consumed
 
     def generate():
-        for index, row in enumerate(dataset):
+        for index, row in enumerate(dataset, 1):
             stats.rows_in += 1
-            yield from encode_row(encoder, row, stats, strict, f'row {index + 1}', keep_length)
+            origin = row.pop(ORIGIN, None)  # (a fresh dict per row)
+            yield from encode_row(encoder, row, stats, strict, index, keep_length, origin)
     return hf_datasets.IterableDataset.from_generator(generate), stats
 
 
@@ -171,13 +194,10 @@ def encode_dataset(dataset, template, *, num_proc: int = 1, strict: bool = False
     state = {'dataset': dataset, 'encoder': encoder, 'strict': strict, 'keep_length': keep_length}
     if getattr(encoder, 'columns', None):
         state['dir'] = tempfile.mkdtemp(dir=shard_dir())
-    results = map_chunks(list(range(len(dataset))), _encode_chunk, num_proc, state)
-    stats = EncodeStats(rows_in=len(dataset))
+    results = map_chunks(range(len(dataset)), _encode_chunk, num_proc, state)  # (a range: no list per row)
+    stats = EncodeStats()
     for _, chunk_stats in results:
-        stats.rows_kept += chunk_stats.rows_kept
-        stats.lengths += chunk_stats.lengths
-        for reason, n in chunk_stats.dropped.items():
-            stats.dropped[reason] = stats.dropped.get(reason, 0) + n
+        stats.merge(chunk_stats)
     if not stats.rows_kept:
         raise DatasetError(f'No row could be encoded: {stats}'.replace('\n', '; '))
     if 'dir' in state:
@@ -193,9 +213,9 @@ class _Rows(list):
         return self
 
 
-def _encode_chunk(indices: List[int], state: Dict[str, Any]) -> Tuple[Any, EncodeStats]:
+def _encode_chunk(indices: Sequence[int], state: Dict[str, Any]) -> Tuple[Any, EncodeStats]:
     """(shard or rows, stats) of the rows at `indices`; sft/pt rows go to an Arrow shard as they are encoded."""
-    stats, encoder = EncodeStats(), state['encoder']
+    stats, encoder = EncodeStats(rows_in=len(indices)), state['encoder']
     dataset, strict, keep_length = state['dataset'], state['strict'], state['keep_length']
     out = _Rows()
     if 'dir' in state:
@@ -205,10 +225,10 @@ def _encode_chunk(indices: List[int], state: Dict[str, Any]) -> Tuple[Any, Encod
     for start in range(0, len(indices), _BATCH_ROWS):
         part = indices[start:start + _BATCH_ROWS]
         with _gc_paused():
-            rows = _rows(dataset, part)
+            rows, origins = _rows(dataset, part)
             row_encoders = map(_given, batch(rows)) if batch else itertools.repeat(encoder)
-            for index, row, row_encoder in zip(part, rows, row_encoders):
-                for encoded in encode_row(row_encoder, row, stats, strict, f'row {index + 1}', keep_length):
+            for index, row, row_encoder, origin in zip(part, rows, row_encoders, origins):
+                for encoded in encode_row(row_encoder, row, stats, strict, index + 1, keep_length, origin):
                     out.add(encoded)
     return out.close(), stats
 
@@ -226,12 +246,17 @@ def _gc_paused():
             gc.enable()
 
 
-def _rows(dataset, indices: List[int]) -> List[Dict[str, Any]]:
-    """The rows at `indices`; a contiguous range is read as one column slice (far faster than row by row)."""
-    if indices != list(range(indices[0], indices[-1] + 1)) or not isinstance(dataset, hf_datasets.Dataset):
-        return [dataset[i] for i in indices]
+def _rows(dataset, indices: Sequence[int]) -> Tuple[List[Dict[str, Any]], List[Optional[int]]]:
+    """(the rows at `indices` without their ORIGIN, their ORIGIN values or Nones); a contiguous range is read as
+    one column slice (far faster than row by row)."""
+    contiguous = indices.step == 1 if isinstance(indices, range) else \
+        list(indices) == list(range(indices[0], indices[-1] + 1))
+    if not contiguous or not isinstance(dataset, hf_datasets.Dataset):
+        rows = [dataset[i] for i in indices]
+        return rows, [row.pop(ORIGIN, None) for row in rows]
     columns = dataset[indices[0]:indices[-1] + 1]
-    return [dict(zip(columns, values)) for values in zip(*columns.values())]
+    origins = columns.pop(ORIGIN, None) or [None] * len(indices)
+    return [dict(zip(columns, values)) for values in zip(*columns.values())], origins
 
 
 def _given(result) -> RowEncoder:
@@ -259,14 +284,15 @@ class LazyEncodedDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> dict:
         for _ in range(_MAX_RETRIES):
-            stats = EncodeStats()
-            outs = encode_row(self.encoder, self.dataset[index], stats, self.strict, f'row {index + 1}')
+            stats, row = EncodeStats(), dict(self.dataset[index])
+            origin = row.pop(ORIGIN, None)
+            outs = encode_row(self.encoder, row, stats, self.strict, index + 1, origin=origin)
             if outs:
                 self.stats.lengths.append(encoded_length(outs[0]))
                 return outs[0]
             if index not in self._dropped_indices:  # count each bad row once, however often it is drawn
                 self._dropped_indices.add(index)
-                self.stats.drop(next(iter(stats.dropped)))
+                self.stats.merge(stats)
                 self.stats.rows_kept -= 1
             index = self._rng.randrange(len(self.dataset))
         raise DatasetError(f'{_MAX_RETRIES} rows in a row could not be encoded: {self.stats}'.replace('\n', '; '))

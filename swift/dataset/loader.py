@@ -1,4 +1,5 @@
 """load_dataset: `--dataset` entries -> (train, val) datasets of canonical rows."""
+import itertools
 import json
 import os
 from dataclasses import dataclass
@@ -11,12 +12,12 @@ from swift.utils import DatasetError, did_you_mean, get_logger
 
 from .builtin import SelfCognitionPreprocessor
 from .hub import load_from_hub
-from .arrow import concatenate, rows_to_dataset
+from .arrow import CHUNK_ROWS, ArrowChunks, concatenate, rows_to_dataset
 from .files import list_files, loc_kind, read_file
 from .meta import DATASET_MAPPING, DatasetMeta, SubsetDataset, get_dataset_meta
 from .parallel import preprocess_items
 from .preprocess import RowPreprocessor, preprocess_rows
-from .report import DropReport, track_stream
+from .report import DropReport, source_id, track_stream
 from .syntax import DatasetSyntax
 
 AnyDataset = Union[hf_datasets.Dataset, hf_datasets.IterableDataset]
@@ -37,6 +38,7 @@ class LoadContext:
     model_name: Any = None
     model_author: Any = None
     download_mode: str = 'reuse_dataset_if_exists'
+    origins: bool = False  # tag rows with their file and line (report.ORIGIN) for encoding's errors
 
 
 def parse_columns(columns: Union[None, str, Dict[str, str]]) -> Optional[Dict[str, str]]:
@@ -119,15 +121,19 @@ def _run_rows(items: ItemsFactory, func: Any, ctx: LoadContext, source: str, kin
         return hf_datasets.IterableDataset.from_generator(_stream, gen_kwargs={
             'items': items, 'func': func, 'ctx': ctx, 'source': source, 'kind': kind})
     report = DropReport(source, kind, ctx.strict)
-    rows = preprocess_items(list(items()), func, report, ctx.columns, ctx.num_proc)
+    origin = source_id(source, kind) if ctx.origins else None
+    chunks, it = ArrowChunks(), iter(items())
+    for chunk in iter(lambda: list(itertools.islice(it, CHUNK_ROWS)), []):
+        chunks.add(preprocess_items(chunk, func, report, ctx.columns, ctx.num_proc, origin))
     report.log()
     report.check_not_empty()
-    return rows_to_dataset(rows)
+    return chunks.dataset()
 
 
 def _stream(items: ItemsFactory, func: Any, ctx: LoadContext, source: str, kind: str):
     report = track_stream(DropReport(source, kind, ctx.strict))
-    yield from preprocess_rows(items(), func, report, ctx.columns)
+    origin = source_id(source, kind) if ctx.origins else None
+    yield from preprocess_rows(items(), func, report, ctx.columns, origin)
     report.log()
     report.check_not_empty()
 
@@ -201,10 +207,12 @@ def load_dataset(datasets: Union[str, Sequence[str]], *, split_dataset_ratio: fl
                  strict: bool = False, columns: Union[None, str, Dict[str, str]] = None,
                  model_name: Any = None, model_author: Any = None,
                  download_mode: str = 'reuse_dataset_if_exists', mix_strategy: str = 'concat',
-                 interleave_probs: Optional[Sequence[float]] = None) -> Tuple[AnyDataset, Optional[AnyDataset]]:
+                 interleave_probs: Optional[Sequence[float]] = None,
+                 origins: bool = False) -> Tuple[AnyDataset, Optional[AnyDataset]]:
     """(train, val) of canonical rows; val is None when split_dataset_ratio == 0. Each entry is sampled (`#N`) and
     split on its own, then the entries are mixed (`mix_strategy`, see mix.py) with a seed drawn from `seed`.
-    Extra source columns are kept: reward functions and metrics read them; encoding drops them."""
+    Extra source columns are kept: reward functions and metrics read them; encoding drops them. `origins` adds
+    the report.ORIGIN column (file and line of each row), which encode_dataset reads and removes."""
     from .mix import check_probs, mix_datasets
     entries = [datasets] if isinstance(datasets, str) else list(datasets or [])
     if not entries:
@@ -212,7 +220,7 @@ def load_dataset(datasets: Union[str, Sequence[str]], *, split_dataset_ratio: fl
     if mix_strategy != 'concat':
         check_probs(interleave_probs, len(entries))
     ctx = LoadContext(seed, num_proc, streaming, use_hf, hub_token, strict, parse_columns(columns), model_name,
-                      model_author, download_mode)
+                      model_author, download_mode, origins)
     rng = np.random.RandomState(seed)
     trains, vals = [], []
     for entry in entries:

@@ -11,7 +11,7 @@ from swift.utils import SwiftError
 
 from .media import check_media, merge_part_media
 from .messages import finalize_row, normalize_messages
-from .report import DropReport, RowError
+from .report import ORIGIN, DropReport, RowError, origin_code
 
 QUERY_KEYS = ('query', 'prompt', 'question', 'problem')
 RESPONSE_KEYS = ('response', 'answer', 'completion')
@@ -200,9 +200,10 @@ def _error_reason(error: Exception) -> str:
 
 
 def preprocess_rows(items: Iterable[Tuple[int, Any]], preprocessor: RowPreprocessor, report: DropReport,
-                    columns: Optional[Dict[str, str]] = None) -> Iterator[Row]:
+                    columns: Optional[Dict[str, str]] = None, source: Optional[int] = None) -> Iterator[Row]:
     """Run `preprocessor` over (location, raw row | RowError) pairs; bad rows go to `report`. Image paths are
-    resolved against the data file's folder when the source is a local file."""
+    resolved against the data file's folder when the source is a local file. With a `source` id (report.py) each
+    row gets its ORIGIN, for encoding's errors."""
     root = os.path.dirname(os.path.abspath(report.source)) if os.path.isfile(report.source) else None
     for loc, raw in items:
         if isinstance(raw, RowError):
@@ -220,4 +221,8 @@ def preprocess_rows(items: Iterable[Tuple[int, Any]], preprocessor: RowPreproces
             report.drop(loc, _error_reason(error))
             continue
         report.kept += len(rows)
+        if source is not None:
+            code = origin_code(source, loc)
+            for row in rows:
+                row[ORIGIN] = code
         yield from rows

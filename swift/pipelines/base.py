@@ -68,13 +68,15 @@ def build_template(args: BaseArguments, tokenizer, mode: str = 'train'):
     return template
 
 
-def load_datasets(args: BaseArguments, datasets: Optional[List[str]] = None) -> Tuple[object, Optional[object]]:
-    """Training and validation datasets of canonical rows: --val_dataset if given, else a split of --dataset."""
+def load_datasets(args: BaseArguments, datasets: Optional[List[str]] = None,
+                  origins: bool = False) -> Tuple[object, Optional[object]]:
+    """Training and validation datasets of canonical rows: --val_dataset if given, else a split of --dataset.
+    `origins`: rows carry their file and line to encoding (for commands that pass them to encode_dataset)."""
     from swift.dataset import load_dataset
     common = dict(
         seed=args.data_seed, num_proc=args.dataset_num_proc, streaming=args.streaming, use_hf=args.use_hf,
         hub_token=args.hub_token, strict=args.strict, columns=args.columns, model_name=args.model_name or None,
-        model_author=args.model_author or None, download_mode=args.download_mode)
+        model_author=args.model_author or None, download_mode=args.download_mode, origins=origins)
     datasets = args.dataset if datasets is None else datasets
     ratio = 0. if args.val_dataset or args.streaming else args.split_dataset_ratio
     # The mix applies to the --dataset entries only (ms-swift: not to --val_dataset).

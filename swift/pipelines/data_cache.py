@@ -57,16 +57,10 @@ def concat_parts(parts):
             raise DatasetError(f'The {split} datasets to combine have different columns ({sorted(columns)}): '
                                'use caches made with the same --template_mode and --loss_scale.')
         out[split] = pieces[0][0] if len(pieces) == 1 else hf_datasets.concatenate_datasets([d for d, _ in pieces])
-        stats[split] = pieces[0][1] if len(pieces) == 1 else _merge_stats([s for _, s in pieces], EncodeStats)
+        if len(pieces) == 1:
+            stats[split] = pieces[0][1]
+            continue
+        stats[split] = EncodeStats()
+        for _, one in pieces:
+            stats[split].merge(one)
     return out, stats
-
-
-def _merge_stats(all_stats, EncodeStats):
-    merged = EncodeStats()
-    for one in all_stats:
-        merged.rows_in += one.rows_in
-        merged.rows_kept += one.rows_kept
-        merged.lengths += one.lengths
-        for reason, n in one.dropped.items():
-            merged.dropped[reason] = merged.dropped.get(reason, 0) + n
-    return merged

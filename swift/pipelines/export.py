@@ -109,7 +109,7 @@ class SwiftExport:
         args = self.args
         output_dir = args.output_dir or args.default_output_dir()
         check_output_dir(output_dir, args.exist_ok)
-        raw_train, raw_val = load_datasets(args)  # bad data fails before the tokenizer loads
+        raw_train, raw_val = load_datasets(args, origins=True)  # bad data fails before the tokenizer loads
         _, tokenizer = self._load(load_model=False)
         template = build_template(args, tokenizer, mode='train')
         encoding = {'train': 'sft', 'rlhf': 'rlhf:dpo', 'kto': 'rlhf:kto'}[args.template_mode]

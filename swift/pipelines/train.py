@@ -37,7 +37,7 @@ class SwiftTrain(ABC):
         stream_reports(clear=True)
         raw_train, raw_val = None, None
         if args.dataset or not caches:
-            raw_train, raw_val = load_datasets(args)  # bad data fails here, before any weights load
+            raw_train, raw_val = load_datasets(args, origins=True)  # bad data fails here, before weights load
             self.check_data(raw_train, raw_val)
         zero3 = _zero3_training_args(args)  # alive until the trainer exists (see there)
         model, tokenizer = load_model_tokenizer(args, load_model=not args.dry_run)

@@ -41,6 +41,8 @@ def test_bad_rows_are_counted_per_reason_and_file(bad_file, tmp_path, capsys, sw
     assert 'encoded while training' in swift_log.text and 'encoded 0/0' not in swift_log.text
     [data_line] = [line for line in out.splitlines() if 'train data:' in line]
     assert 'longer than max_length: 1' in data_line and 'must end with an assistant message' in data_line
+    per_file = data_line.split(f'{bad_file}: dropped 2 (')[1]  # in the order training read the rows
+    assert 'longer than max_length: 1 [line 7]' in per_file and 'assistant message.: 1 [line 9]' in per_file
 
 
 @pytest.mark.parametrize('mode', ['--lazy_tokenize', '--streaming'])
@@ -60,4 +62,5 @@ def test_strict_stops_at_a_row_the_template_cannot_use(tmp_path, capsys, mode):
     code = cli_main(TRAIN + [mode, 'true', '--strict', 'true', '--dataset', str(path), '--output_dir',
                              str(tmp_path / 'o')])
     err = [line for line in capsys.readouterr().err.splitlines() if 'swift sft' in line or 'Traceback' in line]
-    assert code == 1 and len(err) == 1 and 'row 2: Encoded length' in err[0] and 'exceeds max_length 64' in err[0]
+    assert code == 1 and len(err) == 1 and f'{path}, line 2: Encoded length' in err[0], err
+    assert 'exceeds max_length 64' in err[0]
