@@ -107,9 +107,16 @@ def _best_s(fn, repeats: int = 5) -> float:
 
 
 def matmul_peak_gflops(n: int = 2048, repeats: int = 2) -> float:
-    """The fp32 matmul rate of a large square matmul (best of `repeats`)."""
+    """The fp32 matmul rate of a large square matmul (best of `repeats`), the faster of torch's own (MKL) and
+    oneDNN on a packed weight (which the engine uses; MKL does not use AVX-512 on AMD CPUs)."""
+    from swift.infer.pt_linear import can_pack
     a, b = torch.randn(n, n), torch.randn(n, n)
-    return 2 * n ** 3 / _best_s(lambda: torch.mm(a, b), repeats) / 1e9
+    best = _best_s(lambda: torch.mm(a, b), repeats)
+    if can_pack(torch.nn.Linear(2, 2)):
+        packed = torch.ops.mkldnn._reorder_linear_weight(b, n)
+        best = min(best, _best_s(lambda: torch.ops.mkldnn._linear_pointwise(a, packed, None, 'none', [], ''),
+                                 repeats))
+    return 2 * n ** 3 / best / 1e9
 
 
 def decode_step_flops(model, batch: int, context: int) -> float:
@@ -121,11 +128,12 @@ def decode_step_flops(model, batch: int, context: int) -> float:
 
 
 def gemm_floor_s(model, batch: int) -> float:
-    """The model's Linear GEMMs alone at M=batch (the shapes a decode step multiplies), weights read from memory."""
-    weights = [m.weight for m in model.modules() if isinstance(m, torch.nn.Linear)]
-    inputs = {w.shape[1]: torch.randn(batch, w.shape[1]) for w in weights}
+    """The model's Linear GEMMs alone at M=batch (the shapes a decode step multiplies), weights read from memory,
+    through each Linear's own forward (the engine's packed one when it packed them)."""
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    inputs = {m.in_features: torch.randn(batch, m.in_features) for m in linears}
     with torch.inference_mode():
-        return _best_s(lambda: [torch.nn.functional.linear(inputs[w.shape[1]], w) for w in weights])
+        return _best_s(lambda: [m(inputs[m.in_features]) for m in linears])
 
 
 def decode_step_bench(model_dir: str, max_tokens: int, rounds: int) -> dict:
