@@ -161,6 +161,9 @@ class TemplateArguments:
                                     default=True)
     template_backend: Literal['swift', 'jinja'] = _help(
         "'swift', or 'jinja' for the tokenizer's own chat template (inference only).", default='swift')
+    enable_thinking: Optional[bool] = _help(
+        "Thinking switch of Qwen3-style templates: false ends the generation prompt with an empty think block, as "
+        "the official template's enable_thinking=False does; default: the template's (thinking).", default=None)
 
     def validate(self):
         if self.max_length is not None and self.max_length < 1:

@@ -139,6 +139,8 @@ class RLHFArguments(GRPOGroup, PPOGroup, RewardModelGroup, RLHFGroup, TrainArgum
         **{name: _NO_SAMPLING for name in ('num_beams', 'stream', 'stop_words', 'logprobs', 'top_logprobs')},
         **{name: _TRL_VLLM for name in ('num_infer_workers', 'vllm_device', 'vllm_max_num_seqs', 'vllm_enforce_eager',
                                         'vllm_limit_mm_per_prompt', 'vllm_enable_prefix_caching')},
+        'padding_free': 'not supported by swift rlhf: its trl trainers pad their batches (trl 1.16 disabled '
+                        'padding_free in DPO); drop it (it works for swift sft/pt).',
         'async_generate': 'not supported in this version: rollouts are generated synchronously; drop it.',
         'max_new_tokens': 'not read by swift rlhf: the rollout length is --max_completion_length (grpo) or '
                           '--response_length (ppo); drop it.',

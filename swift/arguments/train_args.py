@@ -60,9 +60,14 @@ class TrainExtras:
                               '*.safetensors.index.json lists.', default=True)
     create_checkpoint_symlink: bool = _help("Create output_dir/best and output_dir/last symlinks.", default=False)
     loss_type: Optional[str] = _help('Loss plugin name; default: the model\'s own loss.', default=None)
+    early_stop_interval: Optional[int] = _help(
+        'Stop training when --metric_for_best_model has not improved for this many evaluations in a row.',
+        default=None)
     packing: bool = _help('Pack samples into max_length sequences (attention kept per sample).', default=False)
     neat_packing: bool = _help('LLaMA-Factory neat packing: packing without cross-sample attention.',
                                default=False)
+    padding_free: bool = _help('Each batch as one row without padding, attention kept per sample (the per-batch '
+                               'form of --packing).', default=False)
     lazy_tokenize: Optional[bool] = _help('Tokenize samples when they are used instead of up front.',
                                           default=None)
     acc_strategy: Literal['token', 'seq'] = _help('Accuracy per token or per sequence.', default='token')
@@ -135,9 +140,34 @@ class TrainArguments(TrainExtras, SwanlabArguments, TunerArguments, Seq2SeqTrain
         _check_trainer_choices(self)
         self._validate_swanlab()
         self._validate_cache()
+        self._validate_early_stop()
+        self._validate_padding_free()
         if self.save_strategy == 'no' and self.create_checkpoint_symlink:
             raise ArgumentError('--create_checkpoint_symlink needs checkpoints: drop --save_strategy no.')
         self._validate_vocab()
+
+    def _validate_padding_free(self):
+        if not self.padding_free:
+            return
+        for flag, on, why in (
+                ('predict_with_generate', self.predict_with_generate, 'generation batches are left-padded prompts'),
+                ('task_type seq_cls', self.task_type == 'seq_cls', 'one label per sample needs a row per sample'),
+                ('acc_strategy seq', self.acc_strategy == 'seq', 'it scores whole rows, here whole batches')):
+            if on:
+                raise ArgumentError(f'--padding_free true cannot be combined with --{flag}: {why}; drop one of them.')
+        if self.packing:
+            logger.info('--padding_free true with --packing true: packed rows are already padding-free.')
+
+    def _validate_early_stop(self):
+        if self.early_stop_interval is None:
+            return
+        if self.early_stop_interval < 1:
+            raise ArgumentError(f'--early_stop_interval must be a positive number of evaluations, got '
+                                f'{self.early_stop_interval}.')
+        evaluation = self.eval_strategy or (self.save_strategy if self.save_strategy in ('steps', 'epoch') else 'no')
+        if evaluation == 'no':
+            raise ArgumentError(f'--early_stop_interval {self.early_stop_interval} needs evaluations: set '
+                                '--eval_strategy steps (or epoch), or drop the flag.')
 
     def _validate_vocab(self):
         if self.init_special_tokens != 'noise_init' and not self.new_special_tokens_config:

@@ -31,7 +31,7 @@ SPLITS = ('train', 'val')
 FLAGS = {'encoding': None, 'template': '--template', 'template_hash': '--template', 'system': '--system',
          'tools_prompt': '--tools_prompt', 'use_chat_template': '--use_chat_template', 'loss_scale': '--loss_scale',
          'max_length': '--max_length', 'truncation_strategy': '--truncation_strategy', 'tokenizer_hash': '--model',
-         'code_hash': None, 'data': '--dataset'}
+         'enable_thinking': '--enable_thinking', 'code_hash': None, 'data': '--dataset'}
 _CODE_DIRS = ('template',)  # the code that turns rows into tokens (plus dataset/encode.py)
 
 
@@ -86,7 +86,8 @@ def encoding_key(template, encoding: str) -> Dict[str, Any]:
         'template_hash': template_hash(template), 'system': template.default_system,
         'tools_prompt': template.tools_prompt, 'use_chat_template': template.use_chat_template,
         'loss_scale': template.loss_scale, 'max_length': template.max_length,
-        'truncation_strategy': template.truncation_strategy, 'tokenizer_hash': tokenizer_hash(template.tokenizer),
+        'truncation_strategy': template.truncation_strategy, 'enable_thinking': template.enable_thinking,
+        'tokenizer_hash': tokenizer_hash(template.tokenizer),
         'code_hash': _code_hash(),
     }
 

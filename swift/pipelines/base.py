@@ -59,7 +59,8 @@ def build_template(args: BaseArguments, tokenizer, mode: str = 'train'):
         template_type, tokenizer, default_system=args.system, max_length=args.max_length,
         truncation_strategy=args.truncation_strategy, loss_scale=args.loss_scale,
         use_chat_template=args.use_chat_template, padding_side=args.padding_side,
-        template_backend=args.template_backend, tools_prompt=args.tools_prompt, max_pixels=args.max_pixels)
+        template_backend=args.template_backend, tools_prompt=args.tools_prompt, max_pixels=args.max_pixels,
+        enable_thinking=args.enable_thinking)
     if args.max_pixels is not None and not getattr(tokenizer.model_meta, 'is_multimodal', False):
         raise ArgumentError(f'--max_pixels {args.max_pixels}: applies to multimodal models (images); '
                             f'{args.model} is text-only, drop it.')

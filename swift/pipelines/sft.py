@@ -60,6 +60,9 @@ def _datasets_and_collator(args, template, train_dataset, val_dataset):
         from swift.trainers.generate import GenerationCollator
         return train_dataset, val_dataset, GenerationCollator(template)
     if not args.packing:
+        if args.padding_free:
+            from swift.template.packing import PaddingFreeCollator
+            return train_dataset, val_dataset, PaddingFreeCollator.from_template(template)
         return train_dataset, val_dataset, template.data_collator
     import torch
     from swift.template.packing import IterablePackedDataset, PackedDataset, PackingCollator, packing_length

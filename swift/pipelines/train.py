@@ -11,7 +11,7 @@ import sys
 from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Sequence, Union
 
-from swift.utils import get_logger
+from swift.utils import ArgumentError, get_logger
 from .base import build_template, load_datasets, load_model_tokenizer, to_args
 from .data_cache import cache_record, concat_parts, dataset_key, describe_encoding, export_hint, refuse_mismatch
 
@@ -193,6 +193,9 @@ class SwiftTrain(ABC):
         logger.info(trainable)
         _enable_input_grads(args, model)
         overrides = _device_overrides(args)
+        if val_dataset is None and args.early_stop_interval:
+            raise ArgumentError(f'--early_stop_interval {args.early_stop_interval} compares evaluations, but there '
+                                'is no validation set: add --val_dataset or --split_dataset_ratio > 0.')
         if val_dataset is None and args.eval_strategy != 'no':
             overrides['eval_strategy'] = 'no'  # nothing to evaluate on (--split_dataset_ratio 0, no --val_dataset)
         trainer = self.build_trainer(model, template, train_dataset, val_dataset, overrides, _callbacks(args, model))
@@ -281,6 +284,9 @@ def _callbacks(args, model):
         callbacks.append(PlotLossCallback(args.output_dir))
     if args.create_checkpoint_symlink:
         callbacks.append(CheckpointSymlinkCallback())
+    if args.early_stop_interval:
+        from swift.trainers.callbacks import EarlyStopCallback
+        callbacks.append(EarlyStopCallback(args.early_stop_interval))
     from swift.tuners import tuner_callbacks
     callbacks += tuner_callbacks(args, model)  # AdaLoRA budget, LISA layer switching
     return callbacks + build_callbacks(args)

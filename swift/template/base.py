@@ -38,7 +38,8 @@ class Template:
     def __init__(self, tokenizer, template_meta, default_system: Optional[str] = None,
                  max_length: Optional[int] = None, *, truncation_strategy: str = 'delete',
                  loss_scale: str = 'default', use_chat_template: bool = True, padding_side: str = 'right',
-                 template_backend: str = 'swift', tools_prompt: Optional[str] = None, max_pixels: Optional[int] = None):
+                 template_backend: str = 'swift', tools_prompt: Optional[str] = None, max_pixels: Optional[int] = None,
+                 enable_thinking: Optional[bool] = None):
         _check_choice('truncation_strategy', truncation_strategy, TRUNCATION_STRATEGIES)
         _check_choice('padding_side', padding_side, ('left', 'right'))
         _check_choice('template_backend', template_backend, ('swift', 'jinja'))
@@ -51,6 +52,7 @@ class Template:
         self.default_system = self.user_system if self.user_system is not None else meta_system
         self.max_length = max_length
         self.max_pixels = max_pixels  # --max_pixels, applied by multimodal templates (multimodal.py)
+        self.enable_thinking = enable_thinking  # None: the template's default (thinking on)
         self.truncation_strategy = truncation_strategy
         self.loss_scale = loss_scale
         self._loss_scale_fn = get_loss_scale(loss_scale)
@@ -62,6 +64,9 @@ class Template:
         self._generate_meta = template_meta.to_generate_meta()
         self.mode = 'train'
         self._bos_head = None
+        if enable_thinking is not None and not self._has_thinking_switch():
+            raise TemplateError(f'--enable_thinking: template {template_meta.template_type!r} has no thinking '
+                                'switch (qwen3 has one); drop the flag.')
 
     # ----- modes -----
     def set_mode(self, mode: str) -> None:
@@ -70,6 +75,20 @@ class Template:
 
     def _is_chat(self, mode: str) -> bool:
         return self.use_chat_template and mode != 'pt'
+
+    def _has_thinking_switch(self) -> bool:
+        if not self.use_chat_template:
+            return False
+        if self.template_backend == 'jinja':  # the tokenizer's chat template renders the prompt
+            from .jinja_backend import has_thinking_switch
+            return has_thinking_switch(self.tokenizer)
+        return bool(self.template_meta.non_thinking_prefix)
+
+    def _response_prefix(self, meta, after_tool: bool) -> str:
+        """What the generation prompt ends with: the official template's, per --enable_thinking."""
+        if self.enable_thinking is False and meta.non_thinking_prefix:
+            return meta.non_thinking_prefix  # Qwen3 writes it after tool results too
+        return '' if after_tool else meta.response_prefix  # not after tool outputs (DeepSeek-R1)
 
     def _accepts_system(self) -> bool:
         return self.template_meta.support_system
@@ -146,8 +165,8 @@ class Template:
             values = {**base, 'QUERY': query, 'ROUND0': str(i), 'ROUND1': str(i + 1)}
             out += [(c, ContextType.OTHER, last, query) for c in fill(prompt, values, tok)]
             if r.response is None:
-                if r.query_role != 'tool' or meta.tool_prompt is None:  # not after tool outputs (DeepSeek-R1)
-                    out.append((meta.response_prefix, ContextType.OTHER, last, query))
+                after_tool = r.query_role == 'tool' and meta.tool_prompt is not None
+                out.append((self._response_prefix(meta, after_tool), ContextType.OTHER, last, query))
                 break
             out.append((r.response, ContextType.RESPONSE, last, query))
             if last and open_end:

@@ -34,6 +34,8 @@ class TemplateMeta:
     system_prefix: Optional[Prompt] = None
     default_system: Optional[str] = None
     response_prefix: str = ''  # appended to the generation prompt (inference only), e.g. '<think>\n'
+    # the generation prompt's ending with --enable_thinking false (Qwen3: an empty think block); '' = no switch
+    non_thinking_prefix: str = ''
     auto_add_bos: bool = False
     stop_words: List[str] = field(default_factory=list)
     placeholder_tokens: List[Union[int, str]] = field(default_factory=list)

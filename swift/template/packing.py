@@ -190,3 +190,19 @@ class PackingCollator:
         collate_media([s for pack in batch for s in pack], out, 'right', with_types=False)
         out['num_tokens'] = sum(len(r['input_ids']) for r in rows)
         return out
+
+
+class PaddingFreeCollator:
+    """`--padding_free`: each batch of encoded rows becomes one row without padding (ms-swift's padding_free), the
+    packs of PackingCollator made per batch: position_ids restart per sample, so each keeps its own attention and
+    the batch's loss equals the padded batch's."""
+
+    def __init__(self, packing: PackingCollator):
+        self.packing = packing
+
+    @classmethod
+    def from_template(cls, template) -> 'PaddingFreeCollator':
+        return cls(PackingCollator.from_template(template))
+
+    def __call__(self, batch: List[Dict[str, Any]]) -> Dict[str, torch.Tensor]:
+        return self.packing([batch])

@@ -29,10 +29,11 @@ def get_template(template_type: str, tokenizer, default_system: Optional[str] = 
                  max_length: Optional[int] = None, *, truncation_strategy: str = 'delete',
                  loss_scale: str = 'default', use_chat_template: bool = True, padding_side: str = 'right',
                  template_backend: str = 'swift', tools_prompt: Optional[str] = None,
-                 max_pixels: Optional[int] = None) -> Template:
+                 max_pixels: Optional[int] = None, enable_thinking: Optional[bool] = None) -> Template:
     """tools_prompt None: the family's official agent format (TemplateMeta.default_tools_prompt), else react_en."""
     meta = get_template_meta(template_type)
     return meta.template_cls(tokenizer, meta, default_system, max_length,
                              truncation_strategy=truncation_strategy, loss_scale=loss_scale,
                              use_chat_template=use_chat_template, padding_side=padding_side,
-                             template_backend=template_backend, tools_prompt=tools_prompt, max_pixels=max_pixels)
+                             template_backend=template_backend, tools_prompt=tools_prompt, max_pixels=max_pixels,
+                             enable_thinking=enable_thinking)

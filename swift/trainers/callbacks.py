@@ -150,3 +150,31 @@ class CheckpointSymlinkCallback(TrainerCallback):
         best = state.best_model_checkpoint
         if best and os.path.isdir(best):
             _relink(os.path.join(args.output_dir, 'best'), best)
+
+
+class EarlyStopCallback(TrainerCallback):
+    """`--early_stop_interval N` (ms-swift's EarlyStopCallback): stop when --metric_for_best_model has not
+    improved (strictly, in the --greater_is_better direction) for N evaluations in a row. ms-swift counts saves;
+    counting evaluations is the same with its defaults (eval_steps = save_steps) and also works with
+    --save_strategy best, which saves only on improvement. A save due at the stopping step still happens."""
+
+    def __init__(self, interval: int):
+        self.interval = interval
+        self.best: Optional[float] = None
+        self.stale = 0
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        key = args.metric_for_best_model or 'loss'
+        key = key if key.startswith('eval_') else f'eval_{key}'
+        if not metrics or key not in metrics:
+            return
+        value = metrics[key]
+        better = self.best is None or (value > self.best if args.greater_is_better else value < self.best)
+        if better:
+            self.best, self.stale = value, 0
+            return
+        self.stale += 1
+        if self.stale >= self.interval:
+            logger.info(f'early stop at step {state.global_step}: {key} has not improved on {self.best:.6g} for '
+                        f'{self.stale} evaluations (--early_stop_interval {self.interval}).')
+            control.should_training_stop = True

@@ -20,13 +20,14 @@ def tokenizer(name: str = 'swift/tiny-qwen2', bos: str = None, eos: str = None):
     return tok
 
 
-def official_render(jinja_name: str, messages, tok, tools=None, add_generation_prompt=True) -> str:
+def official_render(jinja_name: str, messages, tok, tools=None, add_generation_prompt=True, **template_vars) -> str:
     """Render a published chat template the way transformers' apply_chat_template does."""
     with open(os.path.join(OFFICIAL_DIR, jinja_name), encoding='utf-8') as f:
         chat_template = f.read()
     rendered, _ = render_jinja_template([messages], tools=tools, chat_template=chat_template,
                                         add_generation_prompt=add_generation_prompt,
-                                        bos_token=tok.bos_token or '', eos_token=tok.eos_token or '')
+                                        bos_token=tok.bos_token or '', eos_token=tok.eos_token or '',
+                                        **template_vars)
     return rendered[0]
 
 

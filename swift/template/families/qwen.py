@@ -68,4 +68,5 @@ register_template(chatml_meta(TemplateType.chatml))
 register_template(chatml_meta(TemplateType.yi))
 register_template(chatml_meta(TemplateType.qwen, default_system=QWEN_SYSTEM))
 register_template(chatml_meta(TemplateType.qwen2_5, default_system=QWEN2_5_SYSTEM, default_tools_prompt='hermes'))
-register_template(chatml_meta(TemplateType.qwen3, template_cls=Qwen3Template, default_tools_prompt='hermes'))
+register_template(chatml_meta(TemplateType.qwen3, template_cls=Qwen3Template, default_tools_prompt='hermes',
+                              non_thinking_prefix='<think>\n\n</think>\n\n'))
