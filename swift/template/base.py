@@ -3,7 +3,7 @@ import os
 import sys
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from swift.utils import TemplateError, pad_token_id
+from swift.utils import TemplateError, get_logger, pad_token_id
 
 from .collator import pad_batch
 from .constant import ContextType
@@ -11,6 +11,8 @@ from .loss_scale import all_loss_scale, get_loss_scale
 from .render import Runs, cut_runs, fill, labels_of, merge, to_text, token_values, tokenize, tokenize_batch
 from .tools import forced_call_prefix, format_tools, get_agent_format, load_calls, parse_tools
 from .turns import Round, split_messages
+
+logger = get_logger()
 
 MODES = ('train', 'infer', 'pt')
 TEXT_FORMATS = ('react', 'qwen')  # agent formats whose tool results are text in a user turn (Observation: ...)
@@ -65,8 +67,7 @@ class Template:
         self.mode = 'train'
         self._bos_head = None
         if enable_thinking is not None and not self._has_thinking_switch():
-            raise TemplateError(f'--enable_thinking: template {template_meta.template_type!r} has no thinking '
-                                'switch (qwen3 has one); drop the flag.')
+            self._check_fixed_thinking(enable_thinking)
 
     # ----- modes -----
     def set_mode(self, mode: str) -> None:
@@ -83,6 +84,20 @@ class Template:
             from .jinja_backend import has_thinking_switch
             return has_thinking_switch(self.tokenizer)
         return bool(self.template_meta.non_thinking_prefix)
+
+    def _check_fixed_thinking(self, enable_thinking: bool) -> None:
+        """A template without a switch either always thinks (DeepSeek-R1) or never does (Qwen2.5): the flag is
+        satisfied as it is (ms-swift lines pass `--enable_thinking false` for Qwen2.5) or refused."""
+        name = self.template_meta.template_type
+        if self.template_backend == 'jinja':
+            thinks = '<think>' in (getattr(self.tokenizer, 'chat_template', None) or '')
+        else:
+            thinks = '<think>' in self.template_meta.response_prefix
+        if thinks != enable_thinking:
+            raise TemplateError(f'--enable_thinking {str(enable_thinking).lower()}: template {name!r} has no thinking '
+                                f'switch and {"always" if thinks else "never"} thinks (qwen3 has one); drop the flag.')
+        logger.info(f'--enable_thinking {str(enable_thinking).lower()}: template {name!r} '
+                    f'{"always" if thinks else "never"} thinks, so the flag changes nothing.')
 
     def _response_prefix(self, meta, after_tool: bool) -> str:
         """What the generation prompt ends with: the official template's, per --enable_thinking."""

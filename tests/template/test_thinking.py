@@ -53,10 +53,16 @@ def test_default_is_the_templates_default():
     assert default == get_template('qwen3', tok, enable_thinking=True).render_text(row, mode='infer')
 
 
-@pytest.mark.parametrize('template_type', ['qwen2_5', 'deepseek_r1', 'llama3'])
-def test_template_without_switch_refuses(template_type):
-    with pytest.raises(TemplateError, match=rf"--enable_thinking: template '{template_type}' has no thinking switch"):
-        get_template(template_type, tokenizer(), enable_thinking=False)
+@pytest.mark.parametrize('template_type, thinks', [('qwen2_5', False), ('llama3', False), ('deepseek_r1', True)])
+def test_template_without_switch_takes_only_what_it_does(template_type, thinks):
+    """ms-swift lines pass --enable_thinking false for Qwen2.5: satisfied as it is; the opposite is refused."""
+    row = {'messages': chat(system=False)}
+    plain = get_template(template_type, tokenizer()).render_text(row, mode='infer')
+    assert get_template(template_type, tokenizer(), enable_thinking=thinks).render_text(row, mode='infer') == plain
+    with pytest.raises(TemplateError, match=rf"--enable_thinking {str(not thinks).lower()}: template "
+                                            rf"'{template_type}' has no thinking switch and "
+                                            rf"{'always' if thinks else 'never'} thinks"):
+        get_template(template_type, tokenizer(), enable_thinking=not thinks)
 
 
 def test_jinja_backend_passes_the_switch():
@@ -67,8 +73,8 @@ def test_jinja_backend_passes_the_switch():
     row = {'messages': chat(system=False)}
     text = get_template('qwen2_5', tok, template_backend='jinja', enable_thinking=False).render_text(row, 'infer')
     assert text == get_template('qwen3', tok, enable_thinking=False).render_text(row, 'infer')
-    with pytest.raises(TemplateError, match='no thinking switch'):
-        get_template('qwen2_5', tokenizer(), template_backend='jinja', enable_thinking=False)
+    with pytest.raises(TemplateError, match='no thinking switch and never thinks'):
+        get_template('qwen2_5', tokenizer(), template_backend='jinja', enable_thinking=True)
 
 
 def test_flag_reaches_the_template_from_the_command_line():
