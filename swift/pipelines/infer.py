@@ -342,7 +342,7 @@ def compute_metric(metric: str, predictions: List[str], references: List[Optiona
                             'assistant message.')
     if metric == 'acc':
         return {'acc': sum(p.strip() == r.strip() for p, r in pairs) / len(pairs)}
-    from swift.trainers.metrics import nlg_scores
+    from swift.utils.nlg_metrics import nlg_scores
     scores = nlg_scores([p for p, _ in pairs], [r for _, r in pairs])
     return {name: sum(values) / len(values) for name, values in scores.items()}
 

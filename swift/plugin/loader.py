@@ -18,8 +18,20 @@ def _snapshot() -> Dict[str, set]:
 
 def _registry_views():
     from swift.plugin import PLUGIN_REGISTRIES
+    from swift.plugin.callback import extra_callback_names
     for kind, registry in PLUGIN_REGISTRIES.items():
         REGISTRY_VIEWS.setdefault(kind, registry.keys)
+    REGISTRY_VIEWS.setdefault('extra_callbacks', extra_callback_names)
+
+
+def _import_error(flag: str, path: str, e: Exception) -> ArgumentError:
+    from swift.plugin.compat import plugin_line, unsupported_message
+    line = plugin_line(e, path)
+    where = f'{path}:{line}' if line else path
+    unsupported = unsupported_message(e)
+    if unsupported:
+        return ArgumentError(f'--{flag} {where}: {unsupported}')
+    return ArgumentError(f'--{flag} {where}: importing it failed: {type(e).__name__}: {e}')
 
 
 def import_plugin_files(paths: List[str], flag: str) -> List[str]:
@@ -45,7 +57,8 @@ def import_plugin_files(paths: List[str], flag: str) -> List[str]:
         try:
             spec.loader.exec_module(module)
         except Exception as e:
-            raise ArgumentError(f'--{flag} {path}: importing it failed: {type(e).__name__}: {e}') from e
+            sys.modules.pop(name, None)
+            raise _import_error(flag, path, e) from e
         _LOADED[path] = module
         after = _snapshot()
         added = [f'{kind}: {", ".join(sorted(after[kind] - before.get(kind, set())))}' for kind in after
