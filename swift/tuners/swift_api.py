@@ -59,3 +59,18 @@ class Swift:
     @staticmethod
     def merge_and_unload(model, **kwargs):
         return model.merge_and_unload(**kwargs)
+
+
+def load_plugin_tuner(train_type: str, model, adapter_dirs, merge: bool = False):
+    """Checkpoints of an --external_plugins tuner (train_type read back from their args.json) load through the
+    plugin's from_pretrained, as in ms-swift: it may restore more than the peft adapter (e.g. a fully trained
+    vision tower). None when `train_type` is not a plugin tuner; with `merge`, peft adapters are merged in."""
+    from swift.plugin import tuners
+    if train_type not in tuners or not adapter_dirs:
+        return None
+    tuner = tuners.get(train_type)
+    for path in adapter_dirs:
+        model = tuner.from_pretrained(model, path)
+    if merge and isinstance(model, PeftModel):
+        model = model.merge_and_unload()
+    return model.eval()

@@ -145,6 +145,19 @@ def test_lora_llm_full_vit_plugin_trains_saves_and_uses_its_optimizer(tmp_path):
     assert not torch.equal(base.state_dict()[plain], trained)
     loaded = tuners.get('lora_llm_full_vit').from_pretrained(base, ckpt)
     assert torch.equal(loaded.state_dict()[name], trained)
+    # swift infer / swift export read train_type and the plugin file from args.json and load through the plugin
+    from swift.arguments import InferArguments, parse_args
+    from swift.pipelines.export import export_main
+    from swift.pipelines.infer import build_engine
+    args = parse_args(InferArguments, ['--adapters', ckpt])
+    args.validate()
+    args.resolve()
+    assert args.train_type == 'lora_llm_full_vit'
+    assert torch.equal(build_engine(args).model.state_dict()[name], trained)
+    out = tmp_path / 'merged'
+    export_main(['--adapters', ckpt, '--merge_lora', 'true', '--output_dir', str(out)])
+    from transformers import AutoModelForImageTextToText
+    assert torch.equal(AutoModelForImageTextToText.from_pretrained(out).state_dict()[plain], trained)
 
 
 def test_loss_metric_and_callback_registered_the_ms_swift_way(tmp_path):
