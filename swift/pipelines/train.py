@@ -23,9 +23,6 @@ class SwiftTrain(ABC):
     prog = ''
 
     def __init__(self, args: Union[None, Any, Sequence[str]] = None):
-        # The built-in losses and optimizers register first, so the plugin loader reports only a file's own.
-        import swift.trainers  # noqa: F401
-        import swift.tuners  # noqa: F401
         self.args = to_args(self.args_class, args, self.prog)
         self.train_stats = None  # EncodeStats of the training set, once encoded
 

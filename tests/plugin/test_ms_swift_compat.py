@@ -228,3 +228,18 @@ def test_swift_llm_names_grpo_plugins_import():
     from swift.llm import InferRequest, PtEngine, RequestConfig, Template, to_device  # noqa: F401
     moved = to_device({'ids': [torch.ones(2)], 'n': 3}, 'cpu')
     assert moved['n'] == 3 and moved['ids'][0].device.type == 'cpu'
+
+
+def test_loader_reports_only_the_files_own_entries(tmp_path):
+    """In a fresh process the plugin's `import swift.tuners` registers the built-in optimizers; they are not the
+    file's."""
+    import subprocess
+    import sys
+    plugin = tmp_path / 'vit_plugin.py'
+    plugin.write_text(VIT_PLUGIN)
+    code = ('from swift.plugin.loader import import_plugin_files\n'
+            f'print(import_plugin_files([{str(plugin)!r}], "external_plugins"))')
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True,
+                         env={**os.environ, 'PYTHONPATH': root}).stdout
+    assert out.strip().splitlines()[-1] == "['optimizers: vit_tenth_lr', 'tuners: lora_llm_full_vit']"
