@@ -165,10 +165,14 @@ def test_loss_metric_and_callback_registered_the_ms_swift_way(tmp_path):
     plugin.write_text(TRAINING_PLUGIN)
     data = tmp_path / 'd.jsonl'
     data.write_text('\n'.join(json.dumps({'query': f'q{i}', 'response': f'answer {i}'}) for i in range(10)))
-    result = sft_main(['--model', 'swift/tiny-qwen2', '--dataset', str(data), '--external_plugins', str(plugin),
-                       '--loss_type', 'halved_ce', '--metric', 'plugin_acc', '--split_dataset_ratio', '0.2',
-                       '--max_steps', '2', '--eval_steps', '2', '--save_steps', '2', '--output_dir',
-                       str(tmp_path / 'out'), '--report_to', 'none', '--add_version', 'false'])
+    from swift.plugin import extra_callbacks
+    try:
+        result = sft_main(['--model', 'swift/tiny-qwen2', '--dataset', str(data), '--external_plugins', str(plugin),
+                           '--loss_type', 'halved_ce', '--metric', 'plugin_acc', '--split_dataset_ratio', '0.2',
+                           '--max_steps', '2', '--eval_steps', '2', '--save_steps', '2', '--output_dir',
+                           str(tmp_path / 'out'), '--report_to', 'none', '--add_version', 'false'])
+    finally:
+        extra_callbacks.clear()  # the list is process-wide: later tests' trainers should not count steps here
     calls = _loaded(plugin).CALLS
     assert calls['loss'] >= 2 and calls['trainer'] == 'Seq2SeqTrainer'
     assert calls['metric'] >= 1 and calls['steps'] == 2
@@ -243,3 +247,20 @@ def test_loader_reports_only_the_files_own_entries(tmp_path):
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True,
                          env={**os.environ, 'PYTHONPATH': root}).stdout
     assert out.strip().splitlines()[-1] == "['optimizers: vit_tenth_lr', 'tuners: lora_llm_full_vit']"
+
+
+def test_peft_tuner_saves_and_loads_the_default_adapter(tmp_path):
+    from swift.model import get_model_tokenizer
+    from swift.plugin import PeftTuner
+    from swift.tuners import IA3Config, PeftModel, get_peft_model
+    model, _ = get_model_tokenizer('swift/tiny-qwen2')
+    config = IA3Config(target_modules=['k_proj', 'down_proj'], feedforward_modules=['down_proj'])
+    model = get_peft_model(model, config)
+    with torch.no_grad():
+        next(p for n, p in model.named_parameters() if 'ia3' in n).fill_(2.)
+    PeftTuner.save_pretrained(model, str(tmp_path / 'ia3'))
+    base, _ = get_model_tokenizer('swift/tiny-qwen2')
+    loaded = PeftTuner.from_pretrained(base, str(tmp_path / 'ia3'))
+    assert isinstance(loaded, PeftModel)
+    assert torch.equal(loaded.state_dict()[next(k for k in loaded.state_dict() if 'ia3' in k)],
+                       model.state_dict()[next(k for k in model.state_dict() if 'ia3' in k)])
