@@ -100,7 +100,7 @@ class Seq2SeqTrainer(AtomicCheckpointMixin, HfSeq2SeqTrainer):
         self.swift_args = swift_args
         self.template = template
         self.loss_func = loss_func
-        self._loss_kwargs = {'trainer': self} if _declares(loss_func, 'trainer') else {}
+        self._loss_func_kwargs = {'trainer': self} if _declares(loss_func, 'trainer') else {}
         self.acc_strategy = getattr(swift_args, 'acc_strategy', 'token')
         self._stats = {'train': defaultdict(float), 'eval': defaultdict(float)}
         self._nlg = defaultdict(list)
@@ -125,7 +125,7 @@ class Seq2SeqTrainer(AtomicCheckpointMixin, HfSeq2SeqTrainer):
             outputs = model(**inputs)
             if self.loss_func is not None:
                 loss = self.loss_func(outputs, labels, loss_scale=loss_scale, num_items_in_batch=num_items_in_batch,
-                                      **self._loss_kwargs)
+                                      **self._loss_func_kwargs)
             else:
                 loss = causal_lm_loss(outputs.logits, labels, loss_scale, num_items_in_batch)
             if self.args.average_tokens_across_devices and num_items_in_batch is not None:
