@@ -95,6 +95,7 @@ class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, Templ
         self._import_plugins()
         if self.load_args:
             self._load_args_json()
+            self._import_plugins()  # the checkpoint's plugin files (already imported ones are skipped)
         self._check_train_type()
         self._check_agent_names()
         if self.new_special_tokens:  # .txt files and comma lists -> the token list args.json records
@@ -155,6 +156,11 @@ class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, Templ
             if key in saved and _is_unset(getattr(self, key, None)):
                 setattr(self, key, saved[key])
                 loaded[key] = saved[key]
+        # A plugin tuner's checkpoints load through the plugin's from_pretrained (ms-swift's extra_tuners), so its
+        # name replaces the default train_type; built-in adapters describe themselves in adapter_config.json.
+        saved_type = saved.get('train_type')
+        if saved_type and saved_type not in TRAIN_TYPES and self.train_type == BaseGroup.train_type:
+            self.train_type = loaded['train_type'] = saved_type
         if loaded:
             logger.info(f'Loaded from {os.path.join(ckpt_dir, ARGS_FILE)}: {", ".join(sorted(loaded))}')
 

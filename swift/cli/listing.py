@@ -34,7 +34,9 @@ def list_main(argv: List[str]):
     elif ns.what == 'plugins':
         from swift.plugin import PLUGIN_REGISTRIES
         for kind, registry in PLUGIN_REGISTRIES.items():
-            print(f'{kind:<12} {", ".join(sorted(registry.keys())) or "-"}')
+            print(f'{kind:<15} {", ".join(sorted(registry.keys())) or "-"}')
+        from swift.plugin.callback import extra_callback_names
+        print(f'{"extra_callbacks":<15} {", ".join(extra_callback_names()) or "-"}')
     else:
         from swift.dataset import DATASET_MAPPING
         for name in sorted(DATASET_MAPPING.keys()):

@@ -28,7 +28,7 @@ def resolve_metric(name: Optional[str]) -> Tuple[str, Callable[[List[str], List[
     if name == 'acc':
         return name, lambda preds, refs: {'acc': [float(p.strip() == r.strip()) for p, r in zip(preds, refs)]}
     if name == 'rouge':
-        from swift.trainers.metrics import nlg_scores
+        from swift.utils.nlg_metrics import nlg_scores
         return name, nlg_scores
     from swift.plugin import metrics
     fn = metrics.get(name)

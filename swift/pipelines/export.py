@@ -55,7 +55,9 @@ class SwiftExport:
         if chat_template:
             tokenizer.chat_template = chat_template
         if model is not None and self.args.adapters:
-            model = merge_adapters(model, self.args.adapters)
+            from swift.tuners import load_plugin_tuner
+            merged = load_plugin_tuner(self.args.train_type, model, self.args.adapters, merge=True)
+            model = merged if merged is not None else merge_adapters(model, self.args.adapters)
         return model, tokenizer
 
     def _staged_export(self, output_dir: str) -> Dict[str, Any]:

@@ -50,6 +50,11 @@ def build_engine(args: InferArguments):
         model = merge_into_base(model, list(dict.fromkeys(stacked)))
     for path in parse_adapters(adapters).values():
         check_same_base(model, path)  # one line, as `swift export` says it, not peft's size-mismatch dump
+    from swift.tuners import load_plugin_tuner
+    plugin_model = load_plugin_tuner(args.train_type, model, list(parse_adapters(adapters).values()),
+                                     merge=args.merge_lora)
+    if plugin_model is not None:  # the adapters are part of the model now
+        model, adapters = plugin_model, []
     if args.merge_lora:
         model = merge_lora(model, adapters)
         adapters = []
@@ -117,6 +122,11 @@ def build_gpu_engine(args: InferArguments, adapters: List[str], default_config):
     if any(hook_tuner_type(p) for p in parse_adapters(adapters).values()):
         raise ArgumentError(f'--infer_backend {args.infer_backend} cannot run adapter/reft tuners: use '
                             '--infer_backend pt.')
+    from swift.plugin import tuners
+    if adapters and args.train_type in tuners:
+        raise ArgumentError(f'--infer_backend {args.infer_backend} loads only peft adapters, and these checkpoints '
+                            f'are of the plugin tuner {args.train_type}: use --infer_backend pt, or merge them '
+                            'first (swift export --merge_lora true) and serve the merged model.')
     if args.merge_lora:
         raise ArgumentError(f'--merge_lora with --infer_backend {args.infer_backend}: merge first with '
                             '`swift export --merge_lora true` and pass the merged model.')
@@ -342,7 +352,7 @@ def compute_metric(metric: str, predictions: List[str], references: List[Optiona
                             'assistant message.')
     if metric == 'acc':
         return {'acc': sum(p.strip() == r.strip() for p, r in pairs) / len(pairs)}
-    from swift.trainers.metrics import nlg_scores
+    from swift.utils.nlg_metrics import nlg_scores
     scores = nlg_scores([p for p, _ in pairs], [r for _, r in pairs])
     return {name: sum(values) / len(values) for name, values in scores.items()}
 

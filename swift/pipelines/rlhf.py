@@ -49,7 +49,7 @@ class SwiftRLHF(SwiftTrain):
                               callbacks=callbacks)
         from swift.trainers.rlhf.build import build_rlhf_trainer
         return build_rlhf_trainer(args, model, template, train_dataset, val_dataset, overrides, callbacks,
-                                  optimizers=lambda config: optimizers_of(args, model, config), **aux)
+                                  optimizers=lambda config: optimizers_of(args, model, config, train_dataset), **aux)
 
     def _aux_models(self, template) -> Dict[str, Any]:
         """The frozen reference / reward models the algorithm needs (adapters merged in)."""

@@ -31,7 +31,7 @@ class SwiftSft(SwiftTrain):
             model=model, args=training_args, data_collator=collator, train_dataset=train_dataset,
             eval_dataset=val_dataset, processing_class=template.tokenizer, callbacks=callbacks, swift_args=args,
             template=template, loss_func=check_loss_type(args.loss_type),
-            optimizers=optimizers_of(args, model, training_args), compute_metrics=compute_metrics,
+            optimizers=optimizers_of(args, model, training_args, train_dataset), compute_metrics=compute_metrics,
             preprocess_logits_for_metrics=preprocess)
 
     def print_dry_run(self, template, dataset) -> None:

@@ -230,12 +230,13 @@ def check_plugins(args) -> None:
         orms.get(name)
 
 
-def optimizers_of(args, model, training_args) -> tuple:
-    """(optimizer, None) from the --optimizer plugin (the Trainer builds the schedule), else (None, None)."""
+def optimizers_of(args, model, training_args, train_dataset=None) -> tuple:
+    """(optimizer, scheduler) from the --optimizer plugin, else (None, None); a None scheduler is built by the
+    Trainer from --lr_scheduler_type. ms-swift `optimizers_map` plugins also receive the train dataset."""
     if not args.optimizer:
         return None, None
-    from swift.plugin import create_optimizer
-    return create_optimizer(args.optimizer, args, model, training_args), None
+    from swift.plugin import create_optimizers
+    return create_optimizers(args.optimizer, args, model, training_args, train_dataset)
 
 
 def _device_overrides(args) -> Dict[str, Any]:

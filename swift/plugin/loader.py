@@ -1,4 +1,6 @@
 """The one loader for user files: --custom_register_path and --external_plugins."""
+import ast
+import importlib
 import importlib.util
 import os
 import sys
@@ -18,8 +20,39 @@ def _snapshot() -> Dict[str, set]:
 
 def _registry_views():
     from swift.plugin import PLUGIN_REGISTRIES
+    from swift.plugin.callback import extra_callback_names
     for kind, registry in PLUGIN_REGISTRIES.items():
         REGISTRY_VIEWS.setdefault(kind, registry.keys)
+    REGISTRY_VIEWS.setdefault('extra_callbacks', extra_callback_names)
+
+
+def _import_swift_modules_of(path: str) -> None:
+    """Import the swift modules the file imports before the registries are snapshotted: built-ins they register
+    on import (swift.tuners' optimizers, ...) are not the file's. Failures are left to the file's own import,
+    which reports them with its line."""
+    try:
+        tree = ast.parse(open(path, encoding='utf-8').read(), path)
+    except (SyntaxError, ValueError, OSError):
+        return
+    for node in ast.walk(tree):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module] if isinstance(node, ast.ImportFrom) and not node.level and node.module else []
+        for name in names:
+            if name == 'swift' or name.startswith('swift.'):
+                try:
+                    importlib.import_module(name)
+                except Exception:  # the file's own import below reports it, with its line
+                    pass
+
+
+def _import_error(flag: str, path: str, e: Exception) -> ArgumentError:
+    from swift.plugin.compat import plugin_line, unsupported_message
+    line = plugin_line(e, path)
+    where = f'{path}:{line}' if line else path
+    unsupported = unsupported_message(e)
+    if unsupported:
+        return ArgumentError(f'--{flag} {where}: {unsupported}')
+    return ArgumentError(f'--{flag} {where}: importing it failed: {type(e).__name__}: {e}')
 
 
 def import_plugin_files(paths: List[str], flag: str) -> List[str]:
@@ -37,6 +70,7 @@ def import_plugin_files(paths: List[str], flag: str) -> List[str]:
             raise ArgumentError(f'--{flag} {path}: file not found.')
         if not path.endswith('.py'):
             raise ArgumentError(f'--{flag} {path}: expected a .py file.')
+        _import_swift_modules_of(path)
         before = _snapshot()
         name = f'swift_plugin_{len(_LOADED)}_{os.path.splitext(os.path.basename(path))[0]}'
         spec = importlib.util.spec_from_file_location(name, path)
@@ -45,7 +79,8 @@ def import_plugin_files(paths: List[str], flag: str) -> List[str]:
         try:
             spec.loader.exec_module(module)
         except Exception as e:
-            raise ArgumentError(f'--{flag} {path}: importing it failed: {type(e).__name__}: {e}') from e
+            sys.modules.pop(name, None)
+            raise _import_error(flag, path, e) from e
         _LOADED[path] = module
         after = _snapshot()
         added = [f'{kind}: {", ".join(sorted(after[kind] - before.get(kind, set())))}' for kind in after

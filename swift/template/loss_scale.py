@@ -8,29 +8,29 @@ Weight 0 means no loss (label -100); any other weight supervises the tokens and 
 import re
 from typing import Callable, Dict, List, Sequence, Tuple, Union
 
-from swift.utils import Registry, TemplateError
+from swift.plugin.loss_scale import loss_scale_map
+from swift.utils import ArgumentError, TemplateError
 
 from .constant import ContextType
 
 Context = Union[str, List[int]]
 LossScaleFn = Callable[..., Tuple[List[Context], List[float]]]
 
-LOSS_SCALE_MAPPING: Registry = Registry('loss_scale')
+LOSS_SCALE_MAPPING = loss_scale_map  # ms-swift 3.x: `from swift.plugin import loss_scale_map`
 
 
 def register_loss_scale(name: str, fn, *, exist_ok: bool = False):
-    if isinstance(fn, type):
-        fn = fn().get_loss_scale
-    if not callable(fn):
-        raise TemplateError(f'loss_scale {name!r} must be a callable or a class with get_loss_scale.')
-    return LOSS_SCALE_MAPPING.register(name, fn, exist_ok=exist_ok)
+    try:
+        return LOSS_SCALE_MAPPING.register(name, fn, exist_ok=exist_ok)
+    except ArgumentError as e:
+        raise TemplateError(str(e)) from None
 
 
 def get_loss_scale(name: str) -> LossScaleFn:
     try:
         return LOSS_SCALE_MAPPING.get(name)
-    except KeyError as e:
-        raise TemplateError(f'{e.args[0]} Pass --loss_scale with one of the registered names.') from None
+    except ArgumentError as e:
+        raise TemplateError(str(e)) from None
 
 
 def default_loss_scale(context, context_type, is_last_round, **kwargs):

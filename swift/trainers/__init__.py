@@ -2,5 +2,5 @@
 from .callbacks import (CheckpointSymlinkCallback, LoggingJsonlCallback, PlotLossCallback, check_report_to,
                         plot_curves)
 from .loss import accuracy_counts, causal_lm_loss, check_loss_type
-from .metrics import bleu4, nlg_scores, rouge_l
+from swift.utils.nlg_metrics import bleu4, nlg_scores, rouge_l
 from .trainer import Seq2SeqTrainer, disk_full_as_swift_error

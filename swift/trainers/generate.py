@@ -9,7 +9,7 @@ import torch
 
 from swift.template.collator import pad_batch
 from swift.utils import TemplateError, pad_token_id
-from .metrics import nlg_scores
+from swift.utils.nlg_metrics import nlg_scores
 
 GENERATION_KEYS = ('prompt_ids', 'response')
 

@@ -1,6 +1,7 @@
 """Seq2SeqTrainer: transformers' trainer plus loss_scale weighting, accuracy, speed/ETA log fields, generation
 metrics, and checkpoints that carry args.json (what infer/export read back)."""
 import errno
+import inspect
 import os
 import shutil
 import time
@@ -99,6 +100,7 @@ class Seq2SeqTrainer(AtomicCheckpointMixin, HfSeq2SeqTrainer):
         self.swift_args = swift_args
         self.template = template
         self.loss_func = loss_func
+        self._loss_func_kwargs = {'trainer': self} if _declares(loss_func, 'trainer') else {}
         self.acc_strategy = getattr(swift_args, 'acc_strategy', 'token')
         self._stats = {'train': defaultdict(float), 'eval': defaultdict(float)}
         self._nlg = defaultdict(list)
@@ -122,7 +124,8 @@ class Seq2SeqTrainer(AtomicCheckpointMixin, HfSeq2SeqTrainer):
             inputs.pop('labels')
             outputs = model(**inputs)
             if self.loss_func is not None:
-                loss = self.loss_func(outputs, labels, loss_scale=loss_scale, num_items_in_batch=num_items_in_batch)
+                loss = self.loss_func(outputs, labels, loss_scale=loss_scale, num_items_in_batch=num_items_in_batch,
+                                      **self._loss_func_kwargs)
             else:
                 loss = causal_lm_loss(outputs.logits, labels, loss_scale, num_items_in_batch)
             if self.args.average_tokens_across_devices and num_items_in_batch is not None:
@@ -289,6 +292,15 @@ def build_builtin_optimizer(trainer):
         from badam import clip_grad_norm_old_version  # ratio mode leaves sparse gradients
         trainer.accelerator.clip_grad_norm_ = MethodType(clip_grad_norm_old_version, trainer.accelerator)
     return trainer.optimizer
+
+
+def _declares(fn, name: str) -> bool:
+    if fn is None:
+        return False
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # builtins without a signature
+        return False
 
 
 def _is_peft(model) -> bool:

@@ -11,3 +11,5 @@ from .optim import builtin_optimizer_name, create_optimizer
 from . import mm_optim  # noqa: F401  (registers the --vit_lr/--aligner_lr optimizer)
 from .prepare import prepare_model
 from .summary import get_trainable_summary
+from .swift_api import *  # noqa: F401,F403  ms-swift 3.x names: Swift, LoraConfig, PeftModel, ...
+from .swift_api import load_plugin_tuner

@@ -19,8 +19,20 @@ def get_model_tokenizer_qwen2_vl(model_dir: str, model_info, model_kwargs, load_
                                processor_cls)
     tokenizer = processor.tokenizer
     tokenizer.processor = processor
-    return get_model_tokenizer_with_flash_attn(model_dir, model_info, model_kwargs, load_model, tokenizer=tokenizer,
-                                               automodel_class=AutoModelForImageTextToText, **kwargs)
+    model, tokenizer = get_model_tokenizer_with_flash_attn(model_dir, model_info, model_kwargs, load_model,
+                                                           tokenizer=tokenizer,
+                                                           automodel_class=AutoModelForImageTextToText, **kwargs)
+    if model is not None:
+        _part_accessors(type(model))
+    return model, tokenizer
+
+
+def _part_accessors(cls) -> None:
+    """transformers 4.x's `model.visual` / `model.language_model` (ms-swift 3.x plugins use them); transformers 5
+    keeps the parts under `model.model` only. Read-only properties, so state_dict keys do not change."""
+    for name in ('visual', 'language_model'):
+        if not hasattr(cls, name):
+            setattr(cls, name, property(lambda self, name=name: getattr(self.model, name)))
 
 
 def _qwen(name: str) -> Model:

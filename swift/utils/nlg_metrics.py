@@ -1,4 +1,5 @@
-"""Offline text metrics for `--predict_with_generate`: ROUGE-L F1 and BLEU-4 on word/character tokens."""
+"""Offline text metrics (`--predict_with_generate`, `swift infer` / `swift eval` scoring, ms-swift's
+compute_rouge_bleu): ROUGE-N/ROUGE-L F1 and BLEU-4 on word/character tokens."""
 import math
 import re
 from collections import Counter
@@ -36,6 +37,16 @@ def rouge_l(prediction: str, reference: str) -> float:
 
 def _ngrams(tokens: Sequence[str], n: int) -> Counter:
     return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+
+
+def rouge_n(prediction: str, reference: str, n: int) -> float:
+    """F1 of the n-grams the prediction shares with the reference."""
+    pred, ref = _ngrams(tokenize(prediction), n), _ngrams(tokenize(reference), n)
+    overlap = sum((pred & ref).values())
+    if overlap == 0:
+        return 0.
+    precision, recall = overlap / sum(pred.values()), overlap / sum(ref.values())
+    return 2 * precision * recall / (precision + recall)
 
 
 def bleu4(prediction: str, reference: str) -> float:
