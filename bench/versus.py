@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -116,6 +117,7 @@ def train(side: Side, model: str, data: str, root: str) -> dict:
 
 
 def encode_wall(side: Side, model: str, data: str, out: str) -> float:
+    shutil.rmtree(out, ignore_errors=True)  # ms-swift's export refuses an existing output_dir (the next round)
     if side.name == 'ours':
         argv = sft_argv(side, model, data, out, '--dry_run', 'true')
     else:
