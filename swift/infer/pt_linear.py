@@ -9,6 +9,7 @@ for a 360-token prefill). So an engine that owns its model packs every plain Lin
 The products are not bit-identical to MKL's (float sums in another order: ~1e-6 relative), but each row's result
 does not depend on the other rows of the batch, so batched and one-at-a-time decoding stay token-identical.
 """
+import functools
 import types
 
 import torch
@@ -17,8 +18,22 @@ from torch import nn
 MAX_PACKED_BYTES = 2 << 30  # the packed copies double the Linear weights' memory: only for small models
 
 
+@functools.lru_cache(maxsize=None)
+def _onednn_works() -> bool:
+    """The ops are private to torch: check once that this build has them with the signature used here."""
+    if not torch.backends.mkldnn.is_available():
+        return False
+    try:
+        w = torch.ones(2, 2)
+        out = torch.ops.mkldnn._linear_pointwise(torch.ones(1, 2), torch.ops.mkldnn._reorder_linear_weight(w, 1),
+                                                 None, 'none', [], '')
+        return torch.equal(out, torch.full((1, 2), 2.0))
+    except (AttributeError, RuntimeError, TypeError):
+        return False
+
+
 def can_pack(model) -> bool:
-    if not (torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, '_linear_pointwise')):
+    if not _onednn_works():
         return False
     weights = [m.weight for m in model.modules() if isinstance(m, nn.Linear)]
     return bool(weights) and all(w.device.type == 'cpu' and w.dtype == torch.float32 for w in weights) and sum(
