@@ -4,10 +4,13 @@
 They share one byte-level BPE tokenizer (trained by scripts/train_tiny_tokenizer.py, shipped in tiny_assets/)
 and carry their family's official chat template, so every pipeline runs end to end on CPU in seconds.
 """
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import zlib
 from contextlib import contextmanager
@@ -183,18 +186,31 @@ def get_tiny_model_dir(name: str = 'swift/tiny-qwen2', cache_dir: Optional[str] 
     if os.path.isfile(os.path.join(target, 'config.json')):
         return target
     os.makedirs(root, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f'.{short_name}-', dir=root)
-    try:
-        with _outside_zero3():
-            make_model_dir(tmp, arch)
-        os.rename(tmp, target)
-    except OSError:
-        # Another process finished first: its directory is identical, use it.
-        if not os.path.isfile(os.path.join(target, 'config.json')):
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with open(os.path.join(root, '.build.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder at a time (ranks, test workers): the others then find it
+        if os.path.isfile(os.path.join(target, 'config.json')):
+            return target
+        tmp = tempfile.mkdtemp(prefix=f'.{short_name}-', dir=root)
+        try:
+            _build(tmp, arch)
+            os.rename(tmp, target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _build(path: str, arch: str) -> None:
+    """make_model_dir, in a fresh process when this one is in a torch.distributed process group: transformers'
+    save_pretrained writes files only on rank 0 of an initialized group, so rank 1 would build an empty model."""
+    dist = sys.modules.get('torch.distributed')
+    if dist is None or not dist.is_available() or not dist.is_initialized():
+        with _outside_zero3():
+            make_model_dir(path, arch)
+        return
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get('PYTHONPATH')])))
+    code = 'import sys; from swift.model.tiny import make_model_dir; make_model_dir(sys.argv[1], sys.argv[2])'
+    subprocess.run([sys.executable, '-c', code, path, arch], check=True, env=env)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from swift.pipelines.sample import sample_main
 
 pytestmark = pytest.mark.distributed
 SWIFT = [sys.executable, '-m', 'swift.cli.main']
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOL = 1e-5
 REWARD_PLUGIN = '''from swift.plugin import ORM, orms
 
@@ -207,3 +208,34 @@ def test_killing_the_launcher_leaves_no_worker(data, tmp_path):
     launcher.wait()
     gone, alive = psutil.wait_procs(family, timeout=60)
     assert not alive, [p.cmdline() for p in alive]
+
+
+RANK1_BUILDS = '''import os, sys
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+
+def worker(rank, cache, port):
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=2)
+    if rank == 1:  # only rank 1 asks: transformers' save_pretrained writes nothing on a rank other than 0
+        from swift.model.tiny import get_tiny_model_dir
+        path = get_tiny_model_dir('swift/tiny-qwen2', cache_dir=cache)
+        files = os.listdir(path)
+        assert 'config.json' in files and any(f.endswith('.safetensors') for f in files), files
+    dist.barrier()
+    dist.destroy_process_group()
+
+
+if __name__ == '__main__':
+    mp.spawn(worker, args=(sys.argv[1], int(sys.argv[2])), nprocs=2)
+'''
+
+
+def test_builtin_model_built_by_rank_1_is_whole(tmp_path):
+    script = tmp_path / 'rank1.py'
+    script.write_text(RANK1_BUILDS)
+    port = 29500 + os.getpid() % 150
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / 'cache'), str(port)], capture_output=True,
+                          text=True, timeout=300, env=_env(PYTHONPATH=ROOT))
+    assert proc.returncode == 0, proc.stderr[-3000:]
