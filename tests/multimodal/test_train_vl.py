@@ -111,13 +111,19 @@ def _preference_file(tmp_path):
     return str(path)
 
 
-def test_dpo_with_images(tmp_path):
-    result = rlhf_main(['--rlhf_type', 'dpo', '--model', 'swift/tiny-qwen2-vl', '--dataset', _preference_file(tmp_path),
-                        '--max_steps', '2', '--output_dir', str(tmp_path / 'out')] + COMMON[4:])
+def _rlhf_with_images(tmp_path, rlhf_type: str, rows: int):
+    """Two steps of `rlhf_type` on image preference rows; the run, one collated batch of `rows` and the image id."""
+    result = rlhf_main(['--rlhf_type', rlhf_type, '--model', 'swift/tiny-qwen2-vl', '--dataset',
+                        _preference_file(tmp_path), '--max_steps', '2', '--output_dir', str(tmp_path / 'out')]
+                       + COMMON[4:])
     trainer = result['trainer']
-    batch = trainer.data_collator([trainer.train_dataset[i] for i in range(2)])
+    batch = trainer.data_collator([trainer.train_dataset[i] for i in range(rows)])
+    return result, batch, trainer.processing_class.processor.image_token_id
+
+
+def test_dpo_with_images(tmp_path):
+    result, batch, image_id = _rlhf_with_images(tmp_path, 'dpo', 2)
     assert batch['input_ids'].shape[0] == 4 and batch['image_grid_thw'].shape[0] == 4
-    image_id = trainer.processing_class.processor.image_token_id
     assert (batch['input_ids'] == image_id).sum() == batch['image_grid_thw'].prod(-1).sum() // 4
     assert batch['mm_token_type_ids'].shape == batch['input_ids'].shape
     assert any('rewards/margins' in h for h in result['log_history'])
@@ -130,12 +136,8 @@ def test_kto_with_images(tmp_path, monkeypatch):
     grids, real = [], Qwen2VLModel.get_image_features
     monkeypatch.setattr(Qwen2VLModel, 'get_image_features',
                         lambda self, pv, grid=None, **kw: grids.append(len(grid)) or real(self, pv, grid, **kw))
-    result = rlhf_main(['--rlhf_type', 'kto', '--model', 'swift/tiny-qwen2-vl', '--dataset', _preference_file(tmp_path),
-                        '--max_steps', '2', '--output_dir', str(tmp_path / 'out')] + COMMON[4:])
-    trainer = result['trainer']
-    batch = trainer.data_collator([trainer.train_dataset[i] for i in range(4)])
+    result, batch, image_id = _rlhf_with_images(tmp_path, 'kto', 4)
     assert batch['image_grid_thw'].shape[0] == 4 and batch['KL_input_ids'].shape[0] == 4
-    image_id = trainer.processing_class.processor.image_token_id
     for prefix in ('', 'KL_'):
         types = batch[f'{prefix}mm_token_type_ids']
         assert types.shape == batch[f'{prefix}input_ids'].shape

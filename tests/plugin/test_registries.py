@@ -39,8 +39,8 @@ def _argv(data, out, *extra):
 
 
 def test_every_registry_is_strict():
-    assert set(PLUGIN_REGISTRIES) == {'orms', 'prms', 'loss_funcs', 'metrics', 'optimizers', 'callbacks', 'tuners',
-                                     'loss_scales'}
+    assert set(PLUGIN_REGISTRIES) == {'orms', 'prms', 'loss_funcs', 'metrics', 'optimizers', 'callbacks',
+                                      'tuners', 'loss_scales'}
     with pytest.raises(ValueError, match='already registered'):
         orms['accuracy'] = object
     with pytest.raises(ArgumentError, match='--loss_type cross_entropi: unknown loss function. Did you mean: cross_'):

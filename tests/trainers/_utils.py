@@ -20,3 +20,14 @@ def train_losses(result):
 
 def listdir(path):
     return sorted(os.listdir(path))
+
+
+def random_rows(seed: int, lengths, prompt: int, **extra):
+    """Encoded rows of random token ids (the first `prompt` tokens unsupervised), for collator/packing checks."""
+    import torch
+    gen = torch.Generator().manual_seed(seed)
+    rows = []
+    for n in lengths:
+        ids = torch.randint(10, 500, (n,), generator=gen).tolist()
+        rows.append({'input_ids': ids, 'labels': [-100] * prompt + ids[prompt:], **extra})
+    return rows

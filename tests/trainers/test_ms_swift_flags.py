@@ -10,16 +10,11 @@ from swift.pipelines.sft import sft_main
 from swift.template.collator import pad_batch
 from swift.template.packing import PackingCollator, PaddingFreeCollator
 from swift.utils import ArgumentError
-from ._utils import base_argv, train_losses
+from ._utils import base_argv, random_rows, train_losses
 
 
 def _rows():
-    gen = torch.Generator().manual_seed(1)
-    rows = []
-    for n in (9, 4, 13, 6):
-        ids = torch.randint(10, 500, (n,), generator=gen).tolist()
-        rows.append({'input_ids': ids, 'labels': [-100] * 2 + ids[2:]})
-    return rows
+    return random_rows(1, (9, 4, 13, 6), prompt=2)
 
 
 @pytest.mark.parametrize('attn', ['sdpa', 'eager'])

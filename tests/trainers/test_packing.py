@@ -6,6 +6,7 @@ from transformers import AutoModelForCausalLM
 from swift.model.tiny import get_tiny_model_dir
 from swift.template.packing import IterablePackedDataset, PackedDataset, PackingCollator, pack_lengths
 from swift.trainers.loss import causal_lm_loss
+from ._utils import random_rows
 
 
 def test_first_fit_decreasing():
@@ -20,13 +21,8 @@ def test_oversized_sample_gets_own_pack():
 
 
 def _samples():
-    gen = torch.Generator().manual_seed(0)
-    rows = []
-    for n in (7, 12, 5, 9):
-        ids = torch.randint(10, 500, (n,), generator=gen).tolist()
-        labels = [-100] * 3 + ids[3:]
-        rows.append({'input_ids': ids, 'labels': labels, 'loss_scale': None, 'length': n})
-    return rows
+    rows = random_rows(0, (7, 12, 5, 9), prompt=3, loss_scale=None)
+    return [{**r, 'length': len(r['input_ids'])} for r in rows]
 
 
 @pytest.mark.parametrize('attn', ['sdpa', 'eager'])
