@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+import swift.trainers  # noqa: F401  (registers the built-in losses)
 import swift.tuners  # noqa: F401  (registers the built-in optimizers)
 from swift.pipelines.sft import sft_main
 from swift.plugin import PLUGIN_REGISTRIES, get_loss_func, loss_funcs, optimizers, orms
